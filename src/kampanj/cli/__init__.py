@@ -1,0 +1,1 @@
+"""The `kampanj` command line (Typer + Rich)."""

@@ -1,0 +1,1 @@
+"""Definitions as code: YAML loading, validation (lint) and the call-graph checks."""

@@ -1,0 +1,1 @@
+"""Frozen domain types: what kampanj knows about, with no I/O."""

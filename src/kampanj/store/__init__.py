@@ -1,0 +1,1 @@
+"""Storage: schema, migrations, database access and repositories."""

@@ -1,0 +1,267 @@
+"""The relational schema (DESIGN.md §4).
+
+Tables that grow with people (``person``, ``activity``, memberships) are keyed so they can
+later be distributed by ``person_id``. Definitions keep their rules and flows as JSON
+documents; everything queried by the engine in bulk is a real column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.types import TypeEngine
+
+from kampanj.model.fields import STANDARD_FIELDS, FieldDef, FieldType
+from kampanj.store.types import JsonDocument, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# Tables use sqlite_autoincrement: ids are never reused (GEN-3), which SQLite only
+# guarantees with AUTOINCREMENT.
+
+
+def _id() -> Column[Any]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _stamps() -> tuple[Column[Any], Column[Any]]:
+    return (
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+setting = Table(
+    "setting",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", JsonDocument, nullable=True),
+)
+
+workspace = Table(
+    "workspace",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    *_stamps(),
+    sqlite_autoincrement=True,
+)
+
+channel = Table(
+    "channel",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("statuses", JsonDocument, nullable=False),
+    *_stamps(),
+    sqlite_autoincrement=True,
+)
+
+folder = Table(
+    "folder",
+    metadata,
+    _id(),
+    Column("workspace_id", ForeignKey("workspace.id"), nullable=False),
+    Column("parent_id", ForeignKey("folder.id"), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("channel_id", ForeignKey("channel.id"), nullable=True),
+    Column("key", String(255), nullable=True, unique=True),
+    *_stamps(),
+    Index("ix_folder_parent", "parent_id"),
+    sqlite_autoincrement=True,
+)
+
+my_token = Table(
+    "my_token",
+    metadata,
+    _id(),
+    Column("folder_id", ForeignKey("folder.id"), nullable=True),
+    Column("name", String(50), nullable=False),
+    Column("name_key", String(50), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    *_stamps(),
+    UniqueConstraint("folder_id", "name_key", name="uq_my_token_folder_name"),
+    sqlite_autoincrement=True,
+)
+
+field_def = Table(
+    "field",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("data_type", String(16), nullable=False),
+    Column("column_name", String(70), nullable=False, unique=True),
+    Column("is_custom", Boolean, nullable=False),
+    Column("is_company", Boolean, nullable=False, default=False),
+    Column("html_encode", Boolean, nullable=False, default=True),
+    Column("read_only", Boolean, nullable=False, default=False),
+    Column("update_blocked", Boolean, nullable=False, default=False),
+    sqlite_autoincrement=True,
+)
+
+activity_type = Table(
+    "activity_type",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("primary_attribute", JsonDocument, nullable=True),
+    Column("attributes", JsonDocument, nullable=False),
+    Column("trigger_name", String(255), nullable=True),
+    Column("filter_name", String(255), nullable=True),
+    Column("retention_days", Integer, nullable=True),
+    Column("is_custom", Boolean, nullable=False),
+)
+
+webhook = Table(
+    "webhook",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("definition", JsonDocument, nullable=False),
+    Column("key", String(255), nullable=True, unique=True),
+    *_stamps(),
+    sqlite_autoincrement=True,
+)
+
+
+def _asset_table(name: str, *columns: Column[Any]) -> Table:
+    """A workspace asset living in a folder or program."""
+    return Table(
+        name,
+        metadata,
+        _id(),
+        Column("workspace_id", ForeignKey("workspace.id"), nullable=False),
+        Column("folder_id", ForeignKey("folder.id"), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("description", Text, nullable=False, default=""),
+        Column("key", String(255), nullable=True, unique=True),
+        *columns,
+        *_stamps(),
+        sqlite_autoincrement=True,
+    )
+
+
+static_list = _asset_table("static_list")
+smart_list = _asset_table("smart_list", Column("rules", JsonDocument, nullable=False))
+email = _asset_table("email", Column("definition", JsonDocument, nullable=False))
+campaign = _asset_table(
+    "campaign",
+    Column("executable", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("smart_list", JsonDocument, nullable=False),
+    Column("flow", JsonDocument, nullable=False),
+    Column("schedule", JsonDocument, nullable=False),
+)
+
+
+def sql_type(data_type: FieldType) -> TypeEngine[Any]:
+    """Column type storing values of ``data_type``."""
+    match data_type:
+        case FieldType.STRING | FieldType.EMAIL:
+            return String(255)
+        case FieldType.TEXT:
+            return Text()
+        case FieldType.INTEGER:
+            return BigInteger()
+        case FieldType.FLOAT:
+            return Float()
+        case FieldType.CURRENCY:
+            return Numeric(18, 4, asdecimal=False)
+        case FieldType.SCORE:
+            return Integer()
+        case FieldType.BOOLEAN:
+            return Boolean()
+        case FieldType.DATE:
+            return Date()
+        case FieldType.DATETIME:
+            return UtcDateTime()
+
+
+def field_column(field: FieldDef) -> Column[Any]:
+    """The ``person`` column of one field."""
+    if field.name == "id":
+        return Column("id", Integer, primary_key=True)
+    nullable = field.name not in ("createdAt", "updatedAt")
+    return Column(field.column, sql_type(field.data_type), nullable=nullable)
+
+
+person = Table(
+    "person",
+    metadata,
+    *(field_column(f) for f in STANDARD_FIELDS),
+    sqlite_autoincrement=True,
+)
+# Upserts look people up by email case-insensitively.
+Index("ix_person_email_lower", func.lower(person.c.email))
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("person_id", Integer, nullable=False),
+    Column("activity_type_id", Integer, nullable=False),
+    Column("activity_date", UtcDateTime, nullable=False),
+    Column("campaign_id", Integer, nullable=True),
+    Column("run_id", Integer, nullable=True),
+    Column("primary_attribute_value_id", Integer, nullable=True),
+    Column("primary_attribute_value", Text, nullable=True),
+    Column("attributes", JsonDocument, nullable=False),
+    # Per-person probes (explain, triggers, filters restricted to one person).
+    Index("ix_activity_person_type_date", "person_id", "activity_type_id", "activity_date"),
+    # Set scans by type and time (activity filters over the whole database).
+    Index("ix_activity_type_date", "activity_type_id", "activity_date"),
+    sqlite_autoincrement=True,
+)
+
+list_member = Table(
+    "list_member",
+    metadata,
+    Column("list_id", ForeignKey("static_list.id"), primary_key=True),
+    Column("person_id", Integer, primary_key=True),
+    Column("added_at", UtcDateTime, nullable=False),
+    Index("ix_list_member_person", "person_id"),
+)
+
+program_member = Table(
+    "program_member",
+    metadata,
+    Column("program_id", ForeignKey("folder.id"), primary_key=True),
+    Column("person_id", Integer, primary_key=True),
+    Column("status", String(255), nullable=False),
+    Column("status_rank", Integer, nullable=False),
+    Column("success", Boolean, nullable=False, default=False),
+    Column("success_date", Date, nullable=True),
+    Column("acquired_by", Boolean, nullable=False, default=False),
+    Column("membership_date", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_program_member_person", "person_id"),
+)
