@@ -1,0 +1,81 @@
+"""Activities as stored: bulk appends and `Activity` objects at the edge (ACT-1, ACT-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, insert, select
+
+from kampanj.model.activities import Activity
+from kampanj.store.schema import activity
+
+ACTIVITY_COLUMNS = (
+    "person_id",
+    "activity_type_id",
+    "activity_date",
+    "campaign_id",
+    "run_id",
+    "primary_attribute_value_id",
+    "primary_attribute_value",
+    "attributes",
+)
+"""Keys of every row given to `insert_activities` (ids are assigned by the database)."""
+
+
+def insert_activities(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append activities in the given order; their ids ascend in that order (ACT-2)."""
+    if rows:
+        connection.execute(insert(activity), list(rows))
+
+
+def activity_row(
+    *,
+    person_id: int,
+    activity_type_id: int,
+    activity_date: Any,
+    attributes: Mapping[str, object],
+    primary_attribute_value: str | None = None,
+    primary_attribute_value_id: int | None = None,
+    campaign_id: int | None = None,
+    run_id: int | None = None,
+) -> dict[str, Any]:
+    """One row for `insert_activities`; empty attributes are dropped (ACT-1)."""
+    return {
+        "person_id": person_id,
+        "activity_type_id": activity_type_id,
+        "activity_date": activity_date,
+        "campaign_id": campaign_id,
+        "run_id": run_id,
+        "primary_attribute_value_id": primary_attribute_value_id,
+        "primary_attribute_value": primary_attribute_value,
+        "attributes": {k: v for k, v in attributes.items() if v is not None and v != ""},
+    }
+
+
+def activity_from_row(row: RowMapping) -> Activity:
+    return Activity(
+        id=row["id"],
+        person_id=row["person_id"],
+        activity_type_id=row["activity_type_id"],
+        activity_date=row["activity_date"],
+        campaign_id=row["campaign_id"],
+        run_id=row["run_id"],
+        primary_attribute_value_id=row["primary_attribute_value_id"],
+        primary_attribute_value=row["primary_attribute_value"],
+        attributes=dict(row["attributes"] or {}),
+    )
+
+
+def activities_for_person(
+    connection: Connection, person_id: int, limit: int | None = None
+) -> list[Activity]:
+    """A person's activities, newest first (ties: highest id first)."""
+    statement = (
+        select(activity)
+        .where(activity.c.person_id == person_id)
+        .order_by(activity.c.activity_date.desc(), activity.c.id.desc())
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [activity_from_row(row) for row in connection.execute(statement).mappings()]
