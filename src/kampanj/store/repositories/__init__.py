@@ -1,0 +1,1 @@
+"""Repositories: reading and writing domain objects through SQLAlchemy Core."""
