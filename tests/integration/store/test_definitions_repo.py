@@ -530,3 +530,14 @@ def test_activation_is_not_changed_by_apply(database: Database) -> None:
     report = apply(database, sample())
     assert not report.changed
     assert all(c.active for c in read(database).campaigns)
+
+
+def test_moving_a_list_to_another_folder_keeps_it(database: Database) -> None:
+    """Lists are referenced by name within the workspace, so a move is not a new list."""
+    apply(database, sample())
+    before = read(database)
+    moved = replace(sample(), static_lists=(replace(sample().static_lists[0], folder=()),))
+    report = apply(database, moved)
+    after = read(database)
+    assert [(s.id, s.folder) for s in after.static_lists] == [(before.static_lists[0].id, ())]
+    assert report.names(Outcome.UPDATED, Kind.STATIC_LISTS) == ["VIPs"]

@@ -4,8 +4,10 @@ Identity rules (pure, no I/O):
 
 - folders, static lists, smart lists, emails, campaigns and webhooks: the author's ``key``
   when it matches a stored object (a renamed object keeps its id); otherwise the name in
-  its container, case-insensitively (folders: workspace + path; assets: folder + name;
-  webhooks: name). A name only matches a stored object whose key is unset or equal.
+  its scope, case-insensitively with whitespace runs collapsed (folders: workspace + path;
+  campaigns: folder + name; lists, smart lists, emails: workspace + name, as references
+  name them; webhooks: name). A name only matches a stored object whose key is unset or
+  equal to the incoming key.
 - workspaces and channels by name, fields by REST name (case-insensitive), custom activity
   types by id, My Tokens by (location, name).
 
@@ -29,6 +31,7 @@ from kampanj.model.fields import STANDARD_FIELDS, FieldDef, custom_column_name
 from kampanj.model.smartlists import SmartList, StaticList
 from kampanj.model.tokens import MyToken
 from kampanj.model.tree import Channel, Folder, FolderPath, Workspace
+from kampanj.store.repositories.reading import fold_name
 
 FolderHandle = tuple[str, int | str]
 """A folder during planning: ``("id", 7)`` stored, ``("new", 3)`` to create, ``("root", ws)``."""
@@ -38,7 +41,7 @@ _Keyed = TypeVar("_Keyed", StaticList, SmartList, Email, Campaign, Webhook)
 _T = TypeVar("_T")
 
 _STANDARD_FIELD_NAMES = frozenset(
-    name.casefold() for f in STANDARD_FIELDS for name in (f.name, f.display_name, *f.aliases)
+    fold_name(name) for f in STANDARD_FIELDS for name in (f.name, f.display_name, *f.aliases)
 )
 
 
@@ -69,11 +72,19 @@ def plan_merge(stored: Definitions, incoming: Definitions) -> MergePlan:
         stored.webhooks, incoming.webhooks, "webhook", _name_identity, lambda w: w
     )
     tokens = _merge_tokens(tree, stored.tokens, incoming.tokens)
+    # Lists, smart lists and emails are referenced by name, so their names are unique in
+    # the workspace and moving one to another folder keeps it; campaign names are unique
+    # per folder (CMP-1).
     lists = _merge_assets(tree, stored.static_lists, incoming.static_lists, "static list")
     smart_lists = _merge_assets(tree, stored.smart_lists, incoming.smart_lists, "smart list")
     emails = _merge_assets(tree, stored.emails, incoming.emails, "email")
     campaigns = _merge_assets(
-        tree, stored.campaigns, incoming.campaigns, "campaign", _adopt_campaign
+        tree,
+        stored.campaigns,
+        incoming.campaigns,
+        "campaign",
+        _adopt_campaign,
+        per_folder=True,
     )
     settings = incoming.settings if incoming.settings is not None else stored.settings
     merged = Definitions(
@@ -111,7 +122,7 @@ def plan_merge(stored: Definitions, incoming: Definitions) -> MergePlan:
 
 
 def _fold_path(workspace: str, path: FolderPath) -> tuple[str, tuple[str, ...]]:
-    return workspace.casefold(), tuple(p.casefold() for p in path)
+    return fold_name(workspace), tuple(fold_name(p) for p in path)
 
 
 def _describe(workspace: str, path: FolderPath) -> str:
@@ -149,7 +160,7 @@ class _FolderTree:
 
     def _old_handle(self, workspace: str, path: FolderPath) -> FolderHandle:
         if not path:
-            return ("root", workspace.casefold())
+            return ("root", fold_name(workspace))
         handle = self.stored_handle_by_old_path.get(_fold_path(workspace, path))
         if handle is None:
             raise ValueError(f"stored folder {_describe(workspace, path)} has no parent")
@@ -195,7 +206,7 @@ class _FolderTree:
 
     def _mention(self, stored_id: int, folder: Folder) -> None:
         stored = self.stored[stored_id]
-        if stored.workspace.casefold() != folder.workspace.casefold():
+        if fold_name(stored.workspace) != fold_name(folder.workspace):
             raise UserError(
                 f"folder {_describe(folder.workspace, folder.path)} (key {folder.key!r}) "
                 f"lives in workspace {stored.workspace!r}; folders cannot move to another "
@@ -258,7 +269,7 @@ class _FolderTree:
     def handle(self, workspace: str, path: FolderPath) -> FolderHandle | None:
         """The folder at ``path`` in the merged namespace (root for ``()``)."""
         if not path:
-            return ("root", workspace.casefold())
+            return ("root", fold_name(workspace))
         return self.by_path.get(_fold_path(workspace, path))
 
     def stored_handle(self, workspace: str, old_path: FolderPath) -> FolderHandle:
@@ -286,11 +297,11 @@ class _FolderTree:
 
 
 def _ws_identity(item: Workspace) -> Hashable:
-    return item.name.casefold()
+    return fold_name(item.name)
 
 
 def _name_identity(item: Channel | Webhook) -> Hashable:
-    return item.name.casefold()
+    return fold_name(item.name)
 
 
 def _merge_by(
@@ -371,24 +382,28 @@ def _merge_assets(
     incoming: Sequence[_Asset],
     kind: str,
     adopt: Callable[[_Asset, _Asset], _Asset] | None = None,
+    *,
+    per_folder: bool = False,
 ) -> tuple[tuple[_Asset, ...], tuple[_Asset, ...]]:
     stored_ids = {id(s) for s in stored}
 
     def identity(item: _Asset) -> Hashable:
+        if not per_folder:
+            return ("workspace", fold_name(item.workspace), fold_name(item.name))
         if id(item) in stored_ids:
             handle: FolderHandle | None = tree.stored_handle(item.workspace, item.folder)
         else:
             handle = tree.handle(item.workspace, item.folder)
         if handle is None:  # an unknown folder never matches; apply reports it
-            return ("missing", *_fold_path(item.workspace, item.folder), item.name.casefold())
-        return (handle, item.name.casefold())
+            return ("missing", *_fold_path(item.workspace, item.folder), fold_name(item.name))
+        return (handle, fold_name(item.name))
 
     def relocate(item: _Asset) -> _Asset:
         handle = tree.stored_handle(item.workspace, item.folder)
         return replace(item, folder=tree.new_path(handle, item.workspace))
 
     def check(target: _Asset, item: _Asset) -> _Asset:
-        if target.workspace.casefold() != item.workspace.casefold():
+        if fold_name(target.workspace) != fold_name(item.workspace):
             raise UserError(
                 f"{kind} {item.name!r} (key {item.key!r}) lives in workspace "
                 f"{target.workspace!r}; assets cannot move to another workspace (WS-3)"
@@ -412,13 +427,13 @@ def _merge_tokens(
             *_fold_path(token.workspace, folder),
         )
 
-    by_identity = {(location(t, is_stored=True), t.name.casefold()): t for t in stored}
+    by_identity = {(location(t, is_stored=True), fold_name(t.name)): t for t in stored}
     replaced: dict[Hashable, MyToken] = {}
     new: list[MyToken] = []
     for token in incoming:
-        identity = (location(token, is_stored=False), token.name.casefold())
+        identity = (location(token, is_stored=False), fold_name(token.name))
         if identity in replaced or any(
-            (location(n, is_stored=False), n.name.casefold()) == identity for n in new
+            (location(n, is_stored=False), fold_name(n.name)) == identity for n in new
         ):
             raise UserError(f"My Token {token.name!r} is defined twice at one location")
         if identity in by_identity:
@@ -433,7 +448,7 @@ def _merge_tokens(
         return replace(token, folder=tree.new_path(handle, token.workspace))
 
     merged = tuple(
-        replaced.get((location(t, is_stored=True), t.name.casefold())) or relocate(t)
+        replaced.get((location(t, is_stored=True), fold_name(t.name))) or relocate(t)
         for t in stored
     )
     return merged + tuple(new), tuple(replaced.values()) + tuple(new)
@@ -445,11 +460,11 @@ def _merge_tokens(
 def _merge_fields(
     stored: Sequence[FieldDef], incoming: Sequence[FieldDef]
 ) -> tuple[tuple[FieldDef, ...], tuple[FieldDef, ...]]:
-    by_name = {f.name.casefold(): f for f in stored}
+    by_name = {fold_name(f.name): f for f in stored}
     columns = {f.column: f.name for f in stored}
     written: dict[str, FieldDef] = {}
     for field in incoming:
-        name = field.name.casefold()
+        name = fold_name(field.name)
         if name in written:
             raise UserError(f"field {field.name!r} is defined twice")
         if name in _STANDARD_FIELD_NAMES:
@@ -482,7 +497,7 @@ def _merge_fields(
             )
         columns[column] = field.name
         written[name] = replace(field, column=column, is_custom=True)
-    merged = tuple(written.get(f.name.casefold(), f) for f in stored)
+    merged = tuple(written.get(fold_name(f.name), f) for f in stored)
     new = tuple(f for n, f in written.items() if n not in by_name)
     return merged + new, tuple(written.values())
 

@@ -18,6 +18,11 @@ from kampanj.store import codec, schema
 from kampanj.store.registry import load_activity_types, load_field_registry
 
 
+def fold_name(text: str) -> str:
+    """Names compare case-insensitively with runs of whitespace collapsed (GEN-7)."""
+    return " ".join(text.split()).casefold()
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FolderIndex:
     """Every stored folder (root folders included) by id and by path."""
@@ -30,7 +35,7 @@ class FolderIndex:
     def by_path(self) -> dict[tuple[str, tuple[str, ...]], int]:
         """Folder ids keyed by case-folded (workspace name, path)."""
         return {
-            (self.workspace_names[ws].casefold(), tuple(p.casefold() for p in path)): folder_id
+            (fold_name(self.workspace_names[ws]), tuple(fold_name(p) for p in path)): folder_id
             for folder_id, (ws, path) in self.locations.items()
         }
 

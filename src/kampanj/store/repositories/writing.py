@@ -21,7 +21,12 @@ from kampanj.model.tree import FolderKind, FolderPath
 from kampanj.store import codec, schema
 from kampanj.store.registry import activity_type_to_row, add_custom_field, update_custom_field
 from kampanj.store.repositories.merging import plan_merge
-from kampanj.store.repositories.reading import FolderIndex, load_folder_index, read_definitions
+from kampanj.store.repositories.reading import (
+    FolderIndex,
+    fold_name,
+    load_folder_index,
+    read_definitions,
+)
 from kampanj.store.repositories.report import ApplyReport, Kind, Outcome
 
 # Serialises concurrent applies on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
@@ -243,7 +248,7 @@ class _Writer:
     def folders(self, written: Definitions) -> FolderIndex:
         """Folders by depth, parents first; returns the index of the resulting tree."""
         channels = {
-            row.name.casefold(): row.id
+            fold_name(row.name): row.id
             for row in self.connection.execute(select(schema.channel.c.id, schema.channel.c.name))
         }
         index = load_folder_index(self.connection)
@@ -255,7 +260,7 @@ class _Writer:
                 name = "/".join((folder.workspace, *folder.path))
                 channel_id = None
                 if folder.channel is not None:
-                    channel_id = channels.get(folder.channel.casefold())
+                    channel_id = channels.get(fold_name(folder.channel))
                     if channel_id is None:
                         raise UserError(
                             f"program {name} uses channel {folder.channel!r}, which is not "
@@ -381,11 +386,11 @@ def _token_key(name: str) -> str:
 
 
 def _workspace_ids(index: FolderIndex) -> dict[str, int]:
-    return {name.casefold(): ws_id for ws_id, name in index.workspace_names.items()}
+    return {fold_name(name): ws_id for ws_id, name in index.workspace_names.items()}
 
 
 def _workspace_id(workspaces: dict[str, int], name: str, where: str) -> int:
-    workspace_id = workspaces.get(name.casefold())
+    workspace_id = workspaces.get(fold_name(name))
     if workspace_id is None:
         raise UserError(
             f"{where} is in workspace {name!r}, which does not exist; define it under workspaces"
@@ -396,7 +401,7 @@ def _workspace_id(workspaces: dict[str, int], name: str, where: str) -> int:
 def _folder_id(
     paths: dict[tuple[str, tuple[str, ...]], int], workspace: str, path: FolderPath, where: str
 ) -> int:
-    folder_id = paths.get((workspace.casefold(), tuple(p.casefold() for p in path)))
+    folder_id = paths.get((fold_name(workspace), tuple(fold_name(p) for p in path)))
     if folder_id is None:
         described = "/".join((workspace, *path))
         raise UserError(f"{where} is in folder {described}, which does not exist; define it")
