@@ -101,7 +101,7 @@ class _Builder:
                 self._error(
                     key_node,
                     f"duplicate key {key!r} (first written on line {line}); keep one of them",
-                    code="DUPLICATE_KEY",
+                    code="YAML_DUPLICATE_KEY",
                 )
                 continue
             self._mark((*path, key), key_node)
