@@ -1,0 +1,84 @@
+"""Lint and apply definition files: load, merge over the stored state, validate, write.
+
+The CLI (`kampanj lint` / `kampanj apply`), the demo and the native API share these, so
+VAL-1 (one validator over the resulting state) and VAL-3 (all or nothing) hold everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kampanj.clock import Clock
+from kampanj.definitions.findings import Finding, Severity
+from kampanj.definitions.loader import LoadedDefinitions, load_paths
+from kampanj.errors import DefinitionError
+from kampanj.model.account import Definitions
+from kampanj.store.database import Database
+from kampanj.store.definitions_repo import (
+    ApplyReport,
+    apply_definitions,
+    merge,
+    read_definitions,
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppliedDefinitions:
+    """What an apply wrote and the findings it reported (with --force, errors too)."""
+
+    report: ApplyReport
+    """Created / updated / unchanged names per kind."""
+    findings: tuple[Finding, ...]
+    """Loader and validator findings of the applied state."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"created", "updated", "unchanged", "findings", "errors", "warnings"}``."""
+        return {**self.report.to_dict(), **findings_summary(self.findings)}
+
+
+def findings_summary(findings: Sequence[Finding]) -> dict[str, Any]:
+    """``{"findings": [...], "errors": n, "warnings": n}`` (VAL-6)."""
+    return {
+        "findings": [f.to_dict() for f in findings],
+        "errors": sum(1 for f in findings if f.severity is Severity.ERROR),
+        "warnings": sum(1 for f in findings if f.severity is Severity.WARNING),
+    }
+
+
+def check(paths: Sequence[Path], stored: Definitions) -> tuple[LoadedDefinitions, list[Finding]]:
+    """Load ``paths`` and validate the state they would produce over ``stored`` (VAL-1)."""
+    # Imported here so the CLI stays importable while the validator is being built.
+    from kampanj.definitions.validate import validate
+
+    # Stored custom fields and activity types are known to smart lists in the files.
+    loaded = load_paths(paths, fields=stored.fields, activity_types=stored.activity_types)
+    merged = merge(stored, loaded.definitions)
+    return loaded, [*loaded.findings, *validate(merged, sources=loaded.sources)]
+
+
+def apply_paths(
+    database: Database,
+    paths: Sequence[Path],
+    *,
+    force: bool = False,
+    clock: Clock | None = None,
+) -> AppliedDefinitions:
+    """Validate and write ``paths`` in one transaction.
+
+    Raises `DefinitionError` (carrying the findings, nothing written) on any error
+    finding unless ``force`` (VAL-3); `UserError` for changes that are never allowed
+    (EXE-1 executable flag, a field's type, WS-3).
+    """
+    with database.begin() as connection:
+        loaded, findings = check(paths, read_definitions(connection))
+        errors = sum(1 for f in findings if f.is_error)
+        if errors and not force:
+            raise DefinitionError(
+                f"{errors} error finding(s): nothing written (fix them, or use --force)",
+                findings,
+            )
+        report = apply_definitions(connection, loaded.definitions, clock=clock)
+    return AppliedDefinitions(report=report, findings=tuple(findings))

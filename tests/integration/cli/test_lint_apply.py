@@ -1,0 +1,271 @@
+"""`kampanj lint` and `kampanj apply` end to end (VAL-1, VAL-3, VAL-6, EXE-1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from kampanj.cli.app import app
+from kampanj.store import schema
+from kampanj.store.database import Database
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+ACCOUNT = """\
+fields:
+  - name: behaviorScore
+    displayName: Behavior Score
+    type: score
+channels:
+  - name: Webinar
+    statuses: [Invited, {name: Attended, success: true}]
+"""
+
+PROGRAM = """\
+workspace: Default
+programs:
+  - name: Webinar A
+    channel: Webinar
+    tokens:
+      Points: {type: score, value: "+5"}
+    emails:
+      - name: Invite
+        subject: "Join us"
+    campaigns:
+      - name: Score Engagement
+        key: score
+        executable: true
+        schedule: {qualification: any}
+        flow:
+          - Change Score: {scoreName: Behavior Score, change: "{{my.Points}}"}
+      - name: Invite Engaged
+        smartList:
+          filters:
+            - Lead Score: {at least: 10}
+        flow:
+          - Send Email: Invite
+          - Execute Campaign: {campaign: Score Engagement, useParentContext: true}
+"""
+
+# Three mistakes, on lines 9, 11 and 12: an unknown email, a call to a campaign that is
+# not executable, and a list that does not exist.
+THREE_MISTAKES = """\
+workspace: Default
+folders:
+  - name: Ops
+    campaigns:
+      - name: Helper
+        flow:
+          - Add to List: Nowhere
+      - name: Caller
+        smartList:
+          filters:
+            - Lead Score: {at least: 10}
+        flow:
+          - Send Email: No Such Email
+          - Execute Campaign: {campaign: Helper}
+          - Add to List: Missing List
+"""
+MISTAKE_LINES = {13, 14, 15}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def dump(url: str) -> dict[str, Any]:
+    database = Database(url)
+    try:
+        with database.read() as connection:
+            tables: dict[str, Any] = {}
+            for table in schema.metadata.sorted_tables:
+                if table.name in ("person", "activity", "list_member", "program_member"):
+                    continue
+                rows = connection.execute(sa.select(table)).all()
+                tables[table.name] = sorted(repr(tuple(r)) for r in rows)
+            tables["person columns"] = sorted(
+                c["name"] for c in sa.inspect(connection).get_columns("person")
+            )
+            return tables
+    finally:
+        database.dispose()
+
+
+def test_apply_of_two_files_where_one_is_wrong_writes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    """VAL-3: any error finding means nothing is written; the finding names file and line."""
+    good = write(tmp_path, "account.yaml", ACCOUNT)
+    bad = write(tmp_path, "ops.yaml", THREE_MISTAKES)
+    before = dump(database_url)
+
+    result = invoke("apply", str(good), str(bad), "--db", database_url)
+
+    assert result.exit_code == 1, result.output
+    assert dump(database_url) == before
+    assert "nothing written" in result.output
+    assert f"{bad}:13" in result.output
+
+
+def test_apply_then_reapply_reports_unchanged(database_url: str, tmp_path: Path) -> None:
+    """Re-applying the same files is a no-op: everything reported unchanged."""
+    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+
+    first = invoke("apply", *files, "--db", database_url, "--json")
+    assert first.exit_code == 0, first.output
+    created = json.loads(first.stdout)["created"]
+    assert created["campaigns"] == ["Score Engagement", "Invite Engaged"]
+    assert created["fields"] == ["behaviorScore"]
+    after_first = dump(database_url)
+
+    second = invoke("apply", *files, "--db", database_url, "--json")
+    assert second.exit_code == 0, second.output
+    document = json.loads(second.stdout)
+    assert all(not names for names in document["created"].values())
+    assert all(not names for names in document["updated"].values())
+    assert document["unchanged"]["campaigns"] == ["Score Engagement", "Invite Engaged"]
+    assert document["errors"] == 0
+    assert dump(database_url) == after_first
+
+    text = invoke("apply", *files, "--db", database_url)
+    assert text.exit_code == 0, text.output
+    assert "nothing to change" in text.output
+
+
+def test_apply_refuses_to_change_executable(database_url: str, tmp_path: Path) -> None:
+    """EXE-1: the executable flag is fixed; --force does not override it."""
+    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    assert invoke("apply", *files, "--db", database_url).exit_code == 0
+    flipped = PROGRAM.replace("executable: true", "executable: false")
+    write(tmp_path, "p.yaml", flipped)
+    before = dump(database_url)
+
+    result = invoke("apply", *files, "--db", database_url, "--force")
+
+    assert result.exit_code == 1
+    assert "EXE-1" in result.output
+    assert "Traceback" not in result.output
+    assert dump(database_url) == before
+
+
+def test_apply_force_writes_despite_errors_and_reports_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    """VAL-3: --force writes and reports the findings."""
+    account = write(tmp_path, "account.yaml", ACCOUNT)
+    bad = write(
+        tmp_path, "ops.yaml", THREE_MISTAKES.replace("- Add to List: Nowhere", "- Delete Person")
+    )
+    result = invoke("apply", str(account), str(bad), "--db", database_url, "--force", "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["errors"] >= 3
+    assert document["created"]["campaigns"] == ["Helper", "Caller"]
+
+
+def test_lint_reports_three_mistakes_with_lines(tmp_path: Path) -> None:
+    """VAL-2, VAL-6: every finding with file and line; errors exit 1."""
+    bad = write(tmp_path, "ops.yaml", THREE_MISTAKES)
+    database = tmp_path / "absent.db"
+
+    result = invoke(
+        "lint", str(write(tmp_path, "account.yaml", ACCOUNT)), str(bad), "--db", str(database)
+    )
+
+    assert result.exit_code == 1, result.output
+    for line in MISTAKE_LINES:
+        assert f"{bad}:{line}" in result.output
+    assert "3 errors" in result.output or "errors" in result.output
+    assert not database.exists(), "lint never creates a database"
+
+
+def test_lint_json_shape(tmp_path: Path) -> None:
+    """VAL-6: ``{"findings": [...], "errors": n, "warnings": n}``."""
+    bad = write(tmp_path, "ops.yaml", THREE_MISTAKES)
+    result = invoke(
+        "lint",
+        str(write(tmp_path, "account.yaml", ACCOUNT)),
+        str(bad),
+        "--json",
+        "--db",
+        str(tmp_path / "x.db"),
+    )
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert set(document) == {"findings", "errors", "warnings"}
+    errors = [f for f in document["findings"] if f["severity"] == "error"]
+    assert document["errors"] == len(errors)
+    assert MISTAKE_LINES <= {f["line"] for f in errors}
+    assert all(f["file"] == str(bad) for f in errors)
+
+
+def test_lint_of_good_files_exits_zero(tmp_path: Path) -> None:
+    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    result = invoke("lint", *files, "--db", str(tmp_path / "x.db"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["errors"] == 0
+
+
+def test_lint_merges_over_the_stored_definitions(database_url: str, tmp_path: Path) -> None:
+    """VAL-1: lint validates the state that applying would produce."""
+    account = write(tmp_path, "account.yaml", ACCOUNT)
+    assert (
+        invoke(
+            "apply", str(account), str(write(tmp_path, "p.yaml", PROGRAM)), "--db", database_url
+        ).exit_code
+        == 0
+    )
+    # Refers to the stored email and campaign without redefining them.
+    caller = write(
+        tmp_path,
+        "caller.yaml",
+        """\
+workspace: Default
+programs:
+  - name: Webinar A
+    campaigns:
+      - name: Late Caller
+        smartList:
+          filters:
+            - Lead Score: {at least: 1}
+        flow:
+          - Send Email: Invite
+          - Execute Campaign: {campaign: Score Engagement}
+""",
+    )
+    result = invoke("lint", str(caller), "--db", database_url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["errors"] == 0
+
+
+def test_apply_json_shape(database_url: str, tmp_path: Path) -> None:
+    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    result = invoke("apply", *files, "--db", database_url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {"created", "updated", "unchanged", "findings", "errors", "warnings"} <= set(document)
+
+
+@pytest.mark.skipif(not (EXAMPLES / "lead-lifecycle").exists(), reason="example not shipped yet")
+def test_apply_the_lead_lifecycle_example(database_url: str) -> None:
+    result = invoke("apply", str(EXAMPLES / "lead-lifecycle"), "--db", database_url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["errors"] == 0
+    assert document["created"]["campaigns"]
+    again = invoke("apply", str(EXAMPLES / "lead-lifecycle"), "--db", database_url, "--json")
+    assert all(not names for names in json.loads(again.stdout)["updated"].values())
