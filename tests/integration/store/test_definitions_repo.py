@@ -541,3 +541,25 @@ def test_moving_a_list_to_another_folder_keeps_it(database: Database) -> None:
     after = read(database)
     assert [(s.id, s.folder) for s in after.static_lists] == [(before.static_lists[0].id, ())]
     assert report.names(Outcome.UPDATED, Kind.STATIC_LISTS) == ["VIPs"]
+
+
+def test_a_folder_written_only_as_a_container_keeps_its_attributes(database: Database) -> None:
+    """A later file may name a program just to add a campaign to it."""
+    apply(database, sample())
+    container = Definitions(
+        folders=(
+            Folder(workspace="Default", path=("Marketing",)),
+            Folder(workspace="Default", path=("Marketing", "Webinar A"), kind=FolderKind.PROGRAM),
+        ),
+        static_lists=(
+            StaticList(workspace="Default", folder=("Marketing", "Webinar A"), name="New"),
+        ),
+    )
+    report = apply(database, container)
+    program = next(f for f in read(database).folders if f.kind is FolderKind.PROGRAM)
+    assert program.channel == "Webinar"
+    assert report.names(Outcome.UNCHANGED, Kind.FOLDERS) == [
+        "Default/Marketing",
+        "Default/Marketing/Webinar A",
+    ]
+    assert report.names(Outcome.CREATED, Kind.STATIC_LISTS) == ["New"]

@@ -214,6 +214,10 @@ class _FolderTree:
             )
         if stored_id in self.mentioned:
             raise UserError(f"folder {_describe(folder.workspace, folder.path)} is defined twice")
+        if not (folder.description or folder.channel or folder.key):
+            # Written only as a container of other definitions (declaring none of its own
+            # attributes, like the loader's `declares_settings`): keep what is stored.
+            folder = replace(folder, description=stored.description, channel=stored.channel)
         self.mentioned[stored_id] = replace(
             folder, id=stored_id, key=folder.key or stored.key, workspace=stored.workspace
         )
