@@ -318,10 +318,12 @@ def _merge_by(
     by_identity = {identity(s): s for s in stored}
     replaced: dict[Hashable, _T] = {}
     new: list[_T] = []
+    seen: set[Hashable] = set()
     for item in incoming:
         name = identity(item)
-        if name in replaced or any(identity(n) == name for n in new):
+        if name in seen:
             raise UserError(f"{kind} {getattr(item, 'name', name)!r} is defined twice")
+        seen.add(name)
         target = by_identity.get(name)
         if target is None:
             new.append(item)
@@ -434,12 +436,12 @@ def _merge_tokens(
     by_identity = {(location(t, is_stored=True), fold_name(t.name)): t for t in stored}
     replaced: dict[Hashable, MyToken] = {}
     new: list[MyToken] = []
+    seen: set[Hashable] = set()
     for token in incoming:
         identity = (location(token, is_stored=False), fold_name(token.name))
-        if identity in replaced or any(
-            (location(n, is_stored=False), fold_name(n.name)) == identity for n in new
-        ):
+        if identity in seen:
             raise UserError(f"My Token {token.name!r} is defined twice at one location")
+        seen.add(identity)
         if identity in by_identity:
             replaced[identity] = token
         else:
