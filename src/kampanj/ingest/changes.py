@@ -18,8 +18,13 @@ def new_lead(
     person_id: int, now: datetime, zone: tzinfo, source: str = IMPORT_SOURCE
 ) -> dict[str, Any]:
     """New Lead (12) for a person created at ``now``."""
-    return activity_row(
-        person_id=person_id,
+    return {**new_lead_shared(now, zone, source), "person_id": person_id}
+
+
+def new_lead_shared(now: datetime, zone: tzinfo, source: str = IMPORT_SOURCE) -> dict[str, Any]:
+    """The columns of New Lead (12) that are the same for everyone created at ``now``."""
+    row = activity_row(
+        person_id=0,
         activity_type_id=StandardActivity.NEW_LEAD,
         activity_date=now,
         attributes={
@@ -27,6 +32,8 @@ def new_lead(
             "Created Date": now.astimezone(zone).date().isoformat(),
         },
     )
+    del row["person_id"]
+    return row
 
 
 def change_data_value(

@@ -19,6 +19,7 @@ Behaviour a user sees:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, Table
 from kampanj.clock import Clock
 from kampanj.errors import ImportFileError
 from kampanj.ingest.account import account_zone
-from kampanj.ingest.changes import change_data_value, new_lead
+from kampanj.ingest.changes import change_data_value, new_lead_shared
 from kampanj.ingest.report import ImportReport, ProgressCallback, Skips, no_progress
 from kampanj.ingest.sources import (
     LineReader,
@@ -47,6 +48,7 @@ from kampanj.ingest.sources import (
 from kampanj.ingest.values import (
     CLEAR,
     CLEAR_TEXT,
+    MAX_STRING_LENGTH,
     UNCHANGED,
     TextParser,
     ValueConversionError,
@@ -223,6 +225,13 @@ def _csv_rows(
         raise ImportFileError("; ".join(problems) + ". Nothing was imported.")
     width = len(header)
     email_column = registry[EMAIL_FIELD].column
+    column_names = {column: name for _, column, name, _ in plan}
+    strings = [
+        (index, column, _string_limit(context.by_column[column]))
+        for index, column, _, _ in plan
+        if context.by_column[column].data_type in (FieldType.STRING, FieldType.TEXT)
+    ]
+    plan = [step for step in plan if step[:2] not in {s[:2] for s in strings}]
     for record in records:
         line, cells, error = record.line, record.cells, record.error
         if error is not None or cells is None:
@@ -233,6 +242,17 @@ def _csv_rows(
             continue
         values: dict[str, FieldValue] = {}
         problem = None
+        # Plain strings are the bulk of most files: handled inline, without a call per cell.
+        for index, column, limit in strings:
+            text = cells[index]
+            if text and not text.isspace():
+                if len(text) > limit:
+                    problem = f"{column_names[column]}: {_too_long(text, limit)}"
+                    break
+                values[column] = None if text == CLEAR_TEXT else text
+        if problem is not None:
+            skips.add(line, problem)
+            continue
         for index, column, name, parse in plan:
             text = cells[index]
             if not text or text.isspace():
@@ -253,6 +273,14 @@ def _csv_rows(
             skips.add(line, key.reason)
             continue
         yield _Row(line, key, values)
+
+
+def _string_limit(field: FieldDef) -> int:
+    return MAX_STRING_LENGTH if field.data_type is FieldType.STRING else sys.maxsize
+
+
+def _too_long(text: str, limit: int) -> str:
+    return f"value is {len(text)} characters long; at most {limit} are allowed"
 
 
 class _Missing(NamedTuple):
@@ -389,36 +417,43 @@ def _write_chunk(
             continue
         updates.append((current, changed))
 
-    activities: list[dict[str, Any]] = []
     if creates:
         new_ids = people_repo.allocate_person_ids(connection, len(creates))
         columns = _union(row.values for row in creates)
-        inserts = []
-        for person_id, row in zip(new_ids, creates, strict=True):
-            record: dict[str, Any] = {c: row.values.get(c) for c in columns}
-            record["id"] = person_id
-            record["created_at"] = now
-            record["updated_at"] = now
-            inserts.append(record)
-            activities.append(new_lead(person_id, now, context.zone))
-        people_repo.insert_people(connection, table, inserts)
+        inserts = [
+            (person_id, *[row.values.get(c) for c in columns])
+            for person_id, row in zip(new_ids, creates, strict=True)
+        ]
+        people_repo.insert_people(
+            connection,
+            table,
+            ["id", *columns],
+            inserts,
+            constants={"created_at": now, "updated_at": now},
+        )
+        insert_activities(
+            connection,
+            [{"person_id": person_id} for person_id in new_ids],
+            constants=new_lead_shared(now, context.zone),
+        )
         counts.created += len(creates)
     if updates:
         columns = _union(changed for _, changed in updates)
         params = []
+        changes: list[dict[str, Any]] = []
         for current, changed in updates:
             values = {c: changed[c] if c in changed else current[c] for c in columns}
             values["updated_at"] = now
             params.append(people_repo.update_params(current["id"], values))
             for column, new in changed.items():
-                activities.append(
+                changes.append(
                     change_data_value(
                         current["id"], context.by_column[column], current[column], new, now
                     )
                 )
         people_repo.update_people(connection, table, [*columns, "updated_at"], params)
+        insert_activities(connection, changes)
         counts.updated += len(updates)
-    insert_activities(connection, activities)
 
 
 def _existing(connection: Connection, context: _Context, rows: list[_Row]) -> dict[Any, list[Any]]:

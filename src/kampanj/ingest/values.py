@@ -225,14 +225,20 @@ def _article(data_type: FieldType) -> str:
     return f"an {data_type.value}" if data_type.value[0] in "aeiou" else f"a {data_type.value}"
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]*[^@\s.]\.[^@\s.][^@\s]*")
+
+
 def email_problem(text: str) -> str | None:
-    """Why ``text`` is not a usable email address (MAIL-4 wording), or None."""
+    """Why ``text`` is not a usable email address, or None.
+
+    One ``@``, a non-empty local part, a domain with a dot between other characters, and
+    no whitespace (the MAIL-4 notion of a syntactically valid address).
+    """
+    if _EMAIL.fullmatch(text):
+        return None
     if any(c.isspace() for c in text):
         return f"{text!r} is not a valid email address (it contains whitespace)"
-    local, at, domain = text.partition("@")
-    if not at or "@" in domain or not local or "." not in domain.strip("."):
-        return f"{text!r} is not a valid email address"
-    return None
+    return f"{text!r} is not a valid email address"
 
 
 def format_value(value: FieldValue) -> str | None:

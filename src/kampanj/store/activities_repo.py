@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select
+from sqlalchemy import Connection, RowMapping, select
 
 from kampanj.model.activities import Activity
+from kampanj.store.bulk import bulk_insert
 from kampanj.store.schema import activity
 
 ACTIVITY_COLUMNS = (
@@ -23,10 +25,21 @@ ACTIVITY_COLUMNS = (
 """Keys of every row given to `insert_activities` (ids are assigned by the database)."""
 
 
-def insert_activities(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Append activities in the given order; their ids ascend in that order (ACT-2)."""
-    if rows:
-        connection.execute(insert(activity), list(rows))
+def insert_activities(
+    connection: Connection,
+    rows: Sequence[Mapping[str, Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Append activities in the given order; their ids ascend in that order (ACT-2).
+
+    Every row has the same keys; ``constants`` holds the columns shared by all rows.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    pick = itemgetter(*columns)
+    values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
+    bulk_insert(connection, activity, columns, values, constants)
 
 
 def activity_row(

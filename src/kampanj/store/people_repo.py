@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    RowMapping,
+    String,
+    Table,
+    any_,
+    bindparam,
+    column,
+    func,
+    select,
+    text,
+    update,
+)
 
 from kampanj.model.fields import FieldRegistry
 from kampanj.model.people import FieldValue, Person
+from kampanj.store.bulk import bulk_insert
 from kampanj.store.registry import person_table
 from kampanj.store.schema import person
 
@@ -48,9 +63,17 @@ def find_by_emails(
     found: dict[str, list[Row]] = {}
     if not emails:
         return found
-    statement = select(table).where(func.lower(table.c.email).in_(emails))
+    # One bound parameter for the whole chunk (not one per email): a JSON array on SQLite,
+    # an array on PostgreSQL; both probe the lower(email) index.
+    lowered = func.lower(table.c.email)
     if connection.dialect.name == "postgresql":
-        statement = statement.with_for_update()
+        wanted = bindparam("emails", list(emails), type_=ARRAY(String))
+        statement = select(table).where(lowered == any_(wanted)).with_for_update()
+    else:
+        listed: Select[Any] = select(column("value")).select_from(
+            func.json_each(bindparam("emails", json.dumps(list(emails))))
+        )
+        statement = select(table).where(lowered.in_(listed))
     for row in connection.execute(statement).mappings():
         found.setdefault(row["email"].lower(), []).append(row)
     return found
@@ -75,10 +98,15 @@ def existing_ids(connection: Connection, ids: Iterable[int]) -> set[int]:
     return set(rows)
 
 
-def insert_people(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert people (ids included); every row has the same keys."""
-    if rows:
-        connection.execute(insert(table), list(rows))
+def insert_people(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert people: ``rows`` hold values in ``columns`` order (``id`` included)."""
+    bulk_insert(connection, table, columns, rows, constants)
 
 
 _ID_PARAM = "p_id"
