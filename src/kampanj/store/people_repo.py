@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     Connection,
     RowMapping,
+    Select,
     String,
     Table,
     any_,
