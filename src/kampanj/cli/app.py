@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from kampanj import __version__
 from kampanj.cli import activities, definitions, demo, init, people
 
 app = typer.Typer(
@@ -13,6 +16,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kampanj {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Marketo-style smart campaigns as code."""
+
 
 init.register(app)
 definitions.register(app)
