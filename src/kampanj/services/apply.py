@@ -14,6 +14,7 @@ from typing import Any
 from kampanj.clock import Clock
 from kampanj.definitions.findings import Finding, Severity
 from kampanj.definitions.loader import LoadedDefinitions, load_paths
+from kampanj.definitions.validate import validate
 from kampanj.errors import DefinitionError
 from kampanj.model.account import Definitions
 from kampanj.store.database import Database
@@ -50,9 +51,6 @@ def findings_summary(findings: Sequence[Finding]) -> dict[str, Any]:
 
 def check(paths: Sequence[Path], stored: Definitions) -> tuple[LoadedDefinitions, list[Finding]]:
     """Load ``paths`` and validate the state they would produce over ``stored`` (VAL-1)."""
-    # Imported here so the CLI stays importable while the validator is being built.
-    from kampanj.definitions.validate import validate
-
     # Stored custom fields and activity types are known to smart lists in the files.
     loaded = load_paths(paths, fields=stored.fields, activity_types=stored.activity_types)
     merged = merge(stored, loaded.definitions)

@@ -53,8 +53,8 @@ programs:
           - Execute Campaign: {campaign: Score Engagement, useParentContext: true}
 """
 
-# Three mistakes, on lines 9, 11 and 12: an unknown email, a call to a campaign that is
-# not executable, and a list that does not exist.
+# Three mistakes, on lines 13, 14 and 15: an unknown email, a call to a campaign that
+# is not executable, and a list that does not exist.
 THREE_MISTAKES = """\
 workspace: Default
 folders:
@@ -62,7 +62,7 @@ folders:
     campaigns:
       - name: Helper
         flow:
-          - Add to List: Nowhere
+          - Delete Person
       - name: Caller
         smartList:
           filters:
@@ -165,14 +165,12 @@ def test_apply_force_writes_despite_errors_and_reports_them(
 ) -> None:
     """VAL-3: --force writes and reports the findings."""
     account = write(tmp_path, "account.yaml", ACCOUNT)
-    bad = write(
-        tmp_path, "ops.yaml", THREE_MISTAKES.replace("- Add to List: Nowhere", "- Delete Person")
-    )
+    bad = write(tmp_path, "ops.yaml", THREE_MISTAKES)
     result = invoke("apply", str(account), str(bad), "--db", database_url, "--force", "--json")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["errors"] >= 3
+    assert document["errors"] == 3
     assert document["created"]["campaigns"] == ["Helper", "Caller"]
 
 
@@ -188,7 +186,7 @@ def test_lint_reports_three_mistakes_with_lines(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     for line in MISTAKE_LINES:
         assert f"{bad}:{line}" in result.output
-    assert "3 errors" in result.output or "errors" in result.output
+    assert "3 errors, 0 warnings" in result.output
     assert not database.exists(), "lint never creates a database"
 
 
@@ -208,8 +206,9 @@ def test_lint_json_shape(tmp_path: Path) -> None:
     document = json.loads(result.stdout)
     assert set(document) == {"findings", "errors", "warnings"}
     errors = [f for f in document["findings"] if f["severity"] == "error"]
-    assert document["errors"] == len(errors)
-    assert MISTAKE_LINES <= {f["line"] for f in errors}
+    assert document["errors"] == len(errors) == 3
+    assert {f["line"] for f in errors} == MISTAKE_LINES
+    assert {f["code"] for f in errors} == {"REF_UNKNOWN", "EXE_TARGET"}
     assert all(f["file"] == str(bad) for f in errors)
 
 
@@ -269,3 +268,29 @@ def test_apply_the_lead_lifecycle_example(database_url: str) -> None:
     assert document["created"]["campaigns"]
     again = invoke("apply", str(EXAMPLES / "lead-lifecycle"), "--db", database_url, "--json")
     assert all(not names for names in json.loads(again.stdout)["updated"].values())
+
+
+WARNING_ONLY = """\
+workspace: Default
+folders:
+  - name: Ops
+    campaigns:
+      - name: Sweep
+        smartList:
+          filters:
+            - Lead Score: {at least: 10}
+          logic: "1"
+        flow:
+          - Delete Person
+"""
+
+
+def test_lint_strict_fails_on_warnings_only(tmp_path: Path) -> None:
+    """VAL-6: warnings exit 0, unless --strict."""
+    file = str(write(tmp_path, "warn.yaml", WARNING_ONLY))
+    db = str(tmp_path / "none.db")
+    relaxed = invoke("lint", file, "--db", db, "--json")
+    assert relaxed.exit_code == 0, relaxed.output
+    document = json.loads(relaxed.stdout)
+    assert document["errors"] == 0 and document["warnings"] >= 1
+    assert invoke("lint", file, "--db", db, "--strict").exit_code == 1
