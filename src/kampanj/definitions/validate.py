@@ -287,6 +287,7 @@ class _Validator:
         self.check_smart_lists()
         for index, campaign in enumerate(self.d.campaigns):
             self.check_campaign(index, campaign)
+        self._duplicate_keys(self.d.campaigns, "campaign")
         self.check_execute_graph()
         self.check_request_graph()
         return sorted(self.findings, key=Finding.sort_key)
@@ -349,7 +350,10 @@ class _Validator:
                     scope,
                     "name",
                 )
-            for name, where in ((field_def.name, "name"), (field_def.display_name, "displayName")):
+            names = [(field_def.name, "name")]
+            if _fold(field_def.display_name) != _fold(field_def.name):
+                names.append((field_def.display_name, "displayName"))
+            for name, where in names:
                 clash = standard.get(_fold(name))
                 if clash is not None:
                     self.add(
@@ -475,11 +479,15 @@ class _Validator:
             for where, text in texts:
                 self.check_token_families(text, scope, where, f"{label} {where}")
             for mapping in webhook.response_mappings:  # type: ignore[attr-defined]
-                if not _MAPPING_KEY.match(mapping.response_attribute):
+                segments = re.split(r"\.|\[\d+\]", mapping.response_attribute)
+                if not all(_MAPPING_KEY.match(part) for part in segments if part) or not any(
+                    segments
+                ):
                     self.add(
                         "WEBHOOK_INVALID",
-                        f"{label}: response attribute {mapping.response_attribute!r} may hold "
-                        "only letters, digits, '-', '_', ':' and spaces (HOOK-7)",
+                        f"{label}: response attribute {mapping.response_attribute!r}: keys "
+                        "between dots and [i] may hold only letters, digits, '-', '_', ':' and "
+                        "spaces (HOOK-6, HOOK-7)",
                         scope,
                         "responseMappings",
                     )

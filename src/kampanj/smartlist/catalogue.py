@@ -446,7 +446,8 @@ def _activity_entry(activity_type: ActivityTypeDef, kind: RuleKind) -> Catalogue
             filter_only=True,
         )
     )
-    if kind is RuleKind.ACTIVITY:
+    if kind is not RuleKind.INACTIVITY:
+        # On a trigger it exists only to be refused with a clear SL-21 message.
         constraints.append(
             ConditionSpec(
                 name=MIN_NUMBER_OF_TIMES,
