@@ -231,6 +231,7 @@ class _Validator:
             for obj in objects:
                 self.by_workspace[kind][_fold(obj.workspace)][_fold(obj.name)].append(obj)
         self.campaign_index = {id(c): i for i, c in enumerate(definitions.campaigns)}
+        self.campaign_occurrences: list[int] = []
         self.smart_list_invalid: set[int] = set()  # id() of invalid stand-alone smart lists
         self.campaign_rules_invalid: set[int] = set()  # campaign indices
         self.execute_edges: list[_Edge] = []
@@ -1276,8 +1277,9 @@ class _Validator:
         self.check_flow(index, campaign, occurrence)
 
     def _campaign_occurrence(self, index: int, campaign: Campaign) -> int:
-        key = object_key(campaign)
-        return sum(1 for other in self.d.campaigns[:index] if object_key(other) == key)
+        if not self.campaign_occurrences:
+            self.campaign_occurrences = [n for _, n in self._occurrences(self.d.campaigns)]
+        return self.campaign_occurrences[index]
 
     def check_schedule(self, campaign: Campaign, scope: _Scope) -> None:
         schedule = campaign.schedule
