@@ -11,19 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from generate import write_people_csv
-
 from kampanj.clock import FixedClock
 from kampanj.ingest.people import DEFAULT_CHUNK_SIZE, import_people
 from kampanj.store.database import Database
+from kampanj.synthetic import write_people_csv
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

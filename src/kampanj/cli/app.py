@@ -18,7 +18,6 @@ app = typer.Typer(
 )
 
 
-
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"kampanj {__version__}")

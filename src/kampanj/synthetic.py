@@ -1,6 +1,6 @@
 """Deterministic synthetic people (CSV) and activity history (JSONL) for benchmarks and demos.
 
-    python bench/generate.py --people 10000 --activities 50000 --out /tmp/data --seed 7
+    python -m kampanj.synthetic --people 10000 --activities 50000 --out /tmp/data --seed 7
 
 The same seed gives byte-identical files. Functions for reuse: `write_people_csv` and
 `write_activities_jsonl`.
