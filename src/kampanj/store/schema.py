@@ -265,3 +265,15 @@ program_member = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_program_member_person", "person_id"),
 )
+
+# Smart campaign membership (CMP-20): created at the first qualification, updated at each
+# later one; read by the *Member of Smart Campaign* filter (SL-24).
+campaign_member = Table(
+    "campaign_member",
+    metadata,
+    Column("campaign_id", ForeignKey("campaign.id"), primary_key=True),
+    Column("person_id", Integer, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_campaign_member_person", "person_id"),
+)
