@@ -6,17 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kampanj.cli.common import (
     DbOption,
     JsonOption,
-    console,
     handle_user_errors,
     open_database,
     print_json,
 )
-from kampanj.cli.people import print_skipped, show_progress
+from kampanj.cli.import_view import print_import_report, show_progress
 from kampanj.cli.progress import progress_reporter
 from kampanj.clock import SystemClock
 from kampanj.ingest.activities import import_activities
@@ -38,11 +36,9 @@ def import_command(
     if as_json:
         print_json(report.to_dict())
         return
-    summary = Table(title=f"Activity import: {file.name}", title_justify="left", show_header=False)
-    summary.add_column("outcome")
-    summary.add_column("rows", justify="right")
-    summary.add_row("imported", f"{report.imported:,}")
-    summary.add_row("skipped", f"{len(report.skipped):,}")
-    summary.add_row("seconds", f"{report.seconds:.2f}")
-    console.print(summary)
-    print_skipped(report.skipped)
+    print_import_report(
+        f"Activity import: {file.name}",
+        [("imported", report.imported)],
+        report.skipped,
+        report.seconds,
+    )

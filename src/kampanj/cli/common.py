@@ -13,6 +13,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from kampanj.cli.findings_view import print_findings
+from kampanj.definitions.findings import findings_summary
 from kampanj.errors import DefinitionError, UserError
 from kampanj.store.database import DATABASE_URL_ENV, Database
 
@@ -69,10 +71,8 @@ def handle_user_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except DefinitionError as error:
-            from kampanj.cli.findings_view import findings_document, print_findings
-
             if as_json:
-                print_json(findings_document(error.findings))
+                print_json(findings_summary(error.findings))
             else:
                 print_findings(error.findings)
                 err_console.print(f"[bold red]error:[/] {error}", highlight=False)

@@ -19,10 +19,10 @@ from kampanj.cli.common import (
     print_json,
 )
 from kampanj.cli.findings_view import print_findings
-from kampanj.definitions.findings import Finding, Severity
+from kampanj.definitions.findings import Finding, Severity, count, findings_summary
 from kampanj.errors import DefinitionError
 from kampanj.model.account import Definitions
-from kampanj.services.apply import AppliedDefinitions, apply_paths, check, findings_summary
+from kampanj.services.apply import AppliedDefinitions, apply_paths, check
 from kampanj.store.database import Database, resolve_url
 from kampanj.store.definitions_repo import ApplyReport, Kind, Outcome, read_definitions
 
@@ -49,8 +49,8 @@ def lint_command(
 ) -> None:
     """Check definitions (merged over the stored ones, if a database exists); writes nothing."""
     _, findings = check(paths, _stored_definitions(db))
-    failed = _count(findings, Severity.ERROR) > 0 or (
-        strict and _count(findings, Severity.WARNING) > 0
+    failed = count(findings, Severity.ERROR) > 0 or (
+        strict and count(findings, Severity.WARNING) > 0
     )
     if as_json:
         print_json(findings_summary(findings))
@@ -126,17 +126,13 @@ def _stored_definitions(db: str | None) -> Definitions:
         database.dispose()
 
 
-def _count(findings: Sequence[Finding], severity: Severity) -> int:
-    return sum(1 for f in findings if f.severity is severity)
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _summary(findings: Sequence[Finding]) -> str:
-    errors = _count(findings, Severity.ERROR)
-    warnings = _count(findings, Severity.WARNING)
+    errors = count(findings, Severity.ERROR)
+    warnings = count(findings, Severity.WARNING)
     if not errors and not warnings:
         return "[green]no findings[/]"
     style = "red" if errors else "yellow"

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 
 from kampanj.definitions.findings import Finding, Severity
 
 _err = Console(stderr=True)
-
-
-def findings_document(findings: Sequence[Finding]) -> dict[str, Any]:
-    """``{"findings": [...], "errors": n, "warnings": n}`` (VAL-6)."""
-    return {
-        "findings": [f.to_dict() for f in findings],
-        "errors": sum(1 for f in findings if f.severity is Severity.ERROR),
-        "warnings": sum(1 for f in findings if f.severity is Severity.WARNING),
-    }
 
 
 def print_findings(findings: Sequence[Finding], console: Console | None = None) -> None:

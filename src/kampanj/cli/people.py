@@ -12,16 +12,15 @@ from kampanj.cli.common import (
     DbOption,
     JsonOption,
     console,
-    err_console,
     handle_user_errors,
     open_database,
     print_json,
 )
+from kampanj.cli.import_view import print_import_report, show_progress
 from kampanj.cli.progress import progress_reporter
 from kampanj.clock import SystemClock
 from kampanj.errors import NotFoundError
 from kampanj.ingest.people import Lookup, import_people
-from kampanj.ingest.report import SkippedRow
 from kampanj.ingest.sources import SourceFormat
 from kampanj.ingest.values import format_value, json_value
 from kampanj.model.activities import Activity, ActivityTypeRegistry
@@ -30,27 +29,6 @@ from kampanj.store.people_repo import get_person
 from kampanj.store.registry import load_activity_types, load_field_registry
 
 app = typer.Typer(help="Import and inspect people.", no_args_is_help=True)
-
-SKIPPED_SHOWN = 20  # text output lists this many skipped rows; --json lists them all
-
-
-def show_progress(as_json: bool) -> bool:
-    """Progress bars only for people watching a terminal."""
-    return not as_json and err_console.is_terminal
-
-
-def print_skipped(skipped: tuple[SkippedRow, ...]) -> None:
-    """The first skipped rows with their reasons, and how many more there are."""
-    if not skipped:
-        return
-    table = Table(title=f"Skipped rows ({len(skipped):,})", title_justify="left")
-    table.add_column("line", justify="right")
-    table.add_column("reason")
-    for row in skipped[:SKIPPED_SHOWN]:
-        table.add_row(str(row.line), row.reason)
-    console.print(table)
-    if len(skipped) > SKIPPED_SHOWN:
-        console.print(f"… and {len(skipped) - SKIPPED_SHOWN:,} more (use --json to see all).")
 
 
 @app.command("import")
@@ -81,16 +59,12 @@ def import_command(
     if as_json:
         print_json(report.to_dict())
         return
-    summary = Table(title=f"People import: {file.name}", title_justify="left", show_header=False)
-    summary.add_column("outcome")
-    summary.add_column("rows", justify="right")
-    summary.add_row("created", f"{report.created:,}")
-    summary.add_row("updated", f"{report.updated:,}")
-    summary.add_row("unchanged", f"{report.unchanged:,}")
-    summary.add_row("skipped", f"{len(report.skipped):,}")
-    summary.add_row("seconds", f"{report.seconds:.2f}")
-    console.print(summary)
-    print_skipped(report.skipped)
+    print_import_report(
+        f"People import: {file.name}",
+        [("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)],
+        report.skipped,
+        report.seconds,
+    )
 
 
 @app.command("show")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -74,5 +75,15 @@ class Finding:
         return document
 
 
-def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
-    return any(f.is_error for f in findings)
+def count(findings: Sequence[Finding], severity: Severity) -> int:
+    """How many of ``findings`` have ``severity``."""
+    return sum(1 for f in findings if f.severity is severity)
+
+
+def findings_summary(findings: Sequence[Finding]) -> dict[str, Any]:
+    """``{"findings": [...], "errors": n, "warnings": n}``, the JSON shape of lint and apply (VAL-6)."""
+    return {
+        "findings": [f.to_dict() for f in findings],
+        "errors": count(findings, Severity.ERROR),
+        "warnings": count(findings, Severity.WARNING),
+    }

@@ -1790,37 +1790,16 @@ class _Validator:
 
     def check_execute_graph(self) -> None:
         """EXE-15: cycles and paths deeper than maxExecuteDepth; EXE-24 child warnings."""
-        outgoing: dict[int, list[_Edge]] = defaultdict(list)
-        for edge in self.execute_edges:
-            outgoing[edge.caller].append(edge)
-        reported_cycles: set[frozenset[int]] = set()
-        state: dict[int, int] = {}
-
-        def visit(node: int, stack: list[int]) -> None:
-            state[node] = 1
-            stack.append(node)
-            for edge in outgoing.get(node, []):
-                if state.get(edge.target) == 1:
-                    cycle = [*stack[stack.index(edge.target) :], edge.target]
-                    members = frozenset(cycle)
-                    if members not in reported_cycles:
-                        reported_cycles.add(members)
-                        ids, names = self._path(cycle)
-                        self._add_graph(
-                            "EXE_CYCLE",
-                            f"Execute Campaign cycle {names}; executables cannot call "
-                            "themselves, directly or indirectly (EXE-15)",
-                            edge,
-                            ids,
-                        )
-                elif state.get(edge.target) is None:
-                    visit(edge.target, stack)
-            stack.pop()
-            state[node] = 2
-
-        for node in range(len(self.d.campaigns)):
-            if node not in state:
-                visit(node, [])
+        outgoing = _outgoing(self.execute_edges)
+        for cycle, edge in _cycles(outgoing, len(self.d.campaigns)):
+            ids, names = self._path(cycle)
+            self._add_graph(
+                "EXE_CYCLE",
+                f"Execute Campaign cycle {names}; executables cannot call "
+                "themselves, directly or indirectly (EXE-15)",
+                edge,
+                ids,
+            )
         reported_depth: set[tuple[int, ...]] = set()
 
         def descend(chain: list[int]) -> None:
@@ -1891,36 +1870,52 @@ class _Validator:
 
     def check_request_graph(self) -> None:
         """REQ-13: cycles of Request Campaign edges are warnings."""
-        outgoing: dict[int, list[_Edge]] = defaultdict(list)
-        for edge in self.request_edges:
-            outgoing[edge.caller].append(edge)
-        reported: set[frozenset[int]] = set()
-        state: dict[int, int] = {}
+        for cycle, edge in _cycles(_outgoing(self.request_edges), len(self.d.campaigns)):
+            ids, names = self._path(cycle)
+            self._add_graph(
+                "REQ_CYCLE",
+                f"Request Campaign cycle {names}; each request starts a new run, "
+                "so this may loop (REQ-13)",
+                edge,
+                ids,
+            )
 
-        def visit(node: int, stack: list[int]) -> None:
-            state[node] = 1
-            stack.append(node)
-            for edge in outgoing.get(node, []):
-                if state.get(edge.target) == 1:
-                    cycle = [*stack[stack.index(edge.target) :], edge.target]
-                    if frozenset(cycle) not in reported:
-                        reported.add(frozenset(cycle))
-                        ids, names = self._path(cycle)
-                        self._add_graph(
-                            "REQ_CYCLE",
-                            f"Request Campaign cycle {names}; each request starts a new run, "
-                            "so this may loop (REQ-13)",
-                            edge,
-                            ids,
-                        )
-                elif state.get(edge.target) is None:
-                    visit(edge.target, stack)
-            stack.pop()
-            state[node] = 2
 
-        for node in range(len(self.d.campaigns)):
-            if node not in state:
-                visit(node, [])
+def _outgoing(edges: Iterable[_Edge]) -> dict[int, list[_Edge]]:
+    """Campaign-call edges grouped by the calling campaign's index."""
+    outgoing: dict[int, list[_Edge]] = defaultdict(list)
+    for edge in edges:
+        outgoing[edge.caller].append(edge)
+    return outgoing
+
+
+def _cycles(outgoing: dict[int, list[_Edge]], nodes: int) -> list[tuple[list[int], _Edge]]:
+    """Each cycle of the call graph once (by its set of campaigns), with the closing edge.
+
+    A cycle is the campaign indices from where it starts back to the same index.
+    """
+    found: list[tuple[list[int], _Edge]] = []
+    reported: set[frozenset[int]] = set()
+    state: dict[int, int] = {}  # 1 = on the current path, 2 = finished
+
+    def visit(node: int, stack: list[int]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for edge in outgoing.get(node, []):
+            if state.get(edge.target) == 1:
+                cycle = [*stack[stack.index(edge.target) :], edge.target]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    found.append((cycle, edge))
+            elif state.get(edge.target) is None:
+                visit(edge.target, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in range(nodes):
+        if node not in state:
+            visit(node, [])
+    return found
 
 
 def _accepts_flow_action(trigger: Rule) -> bool:

@@ -143,31 +143,10 @@ def load_yaml(text: str, file: str = "<string>") -> YamlLoadResult:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "invalid YAML"
         context = f" {error.context}" if error.context else ""
-        return YamlLoadResult(
-            documents=(),
-            findings=(
-                Finding(
-                    code="YAML_INVALID",
-                    severity=Severity.ERROR,
-                    message=f"YAML syntax error: {problem}{context}; fix the syntax",
-                    file=file,
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                ),
-            ),
-        )
+        message = f"YAML syntax error: {problem}{context}; fix the syntax"
+        return _unreadable(message, file, mark)
     except yaml.YAMLError as error:
-        return YamlLoadResult(
-            documents=(),
-            findings=(
-                Finding(
-                    code="YAML_INVALID",
-                    severity=Severity.ERROR,
-                    message=f"YAML error: {error}",
-                    file=file,
-                ),
-            ),
-        )
+        return _unreadable(f"YAML error: {error}", file, None)
     documents: list[YamlDocument] = []
     findings: list[Finding] = []
     for node in nodes:
@@ -179,3 +158,16 @@ def load_yaml(text: str, file: str = "<string>") -> YamlLoadResult:
         documents.append(YamlDocument(file=file, data=data, positions=builder.positions))
         findings.extend(builder.findings)
     return YamlLoadResult(documents=tuple(documents), findings=tuple(findings))
+
+
+def _unreadable(message: str, file: str, mark: yaml.Mark | None) -> YamlLoadResult:
+    """A file that does not parse: one ``YAML_INVALID`` finding, no documents."""
+    finding = Finding(
+        code="YAML_INVALID",
+        severity=Severity.ERROR,
+        message=message,
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
+    return YamlLoadResult(documents=(), findings=(finding,))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kampanj.clock import Clock
-from kampanj.definitions.findings import Finding, Severity
+from kampanj.definitions.findings import Finding, Severity, count, findings_summary
 from kampanj.definitions.loader import LoadedDefinitions, load_paths
 from kampanj.definitions.validate import validate
 from kampanj.errors import DefinitionError
@@ -40,15 +40,6 @@ class AppliedDefinitions:
         return {**self.report.to_dict(), **findings_summary(self.findings)}
 
 
-def findings_summary(findings: Sequence[Finding]) -> dict[str, Any]:
-    """``{"findings": [...], "errors": n, "warnings": n}`` (VAL-6)."""
-    return {
-        "findings": [f.to_dict() for f in findings],
-        "errors": sum(1 for f in findings if f.severity is Severity.ERROR),
-        "warnings": sum(1 for f in findings if f.severity is Severity.WARNING),
-    }
-
-
 def check(paths: Sequence[Path], stored: Definitions) -> tuple[LoadedDefinitions, list[Finding]]:
     """Load ``paths`` and validate the state they would produce over ``stored`` (VAL-1)."""
     # Stored custom fields and activity types are known to smart lists in the files.
@@ -72,7 +63,7 @@ def apply_paths(
     """
     with database.begin() as connection:
         loaded, findings = check(paths, read_definitions(connection))
-        errors = sum(1 for f in findings if f.is_error)
+        errors = count(findings, Severity.ERROR)
         if errors and not force:
             raise DefinitionError(
                 f"{errors} error finding(s): nothing written (fix them, or use --force)",

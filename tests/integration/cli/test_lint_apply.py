@@ -6,26 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from kampanj.cli.app import app
-from kampanj.store import schema
-from kampanj.store.database import Database
+from testsupport import ACCOUNT_YAML as ACCOUNT
+from testsupport import dump_tables, write
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-
-ACCOUNT = """\
-fields:
-  - name: behaviorScore
-    displayName: Behavior Score
-    type: score
-channels:
-  - name: Webinar
-    statuses: [Invited, {name: Attended, success: true}]
-"""
 
 PROGRAM = """\
 workspace: Default
@@ -75,32 +63,13 @@ folders:
 MISTAKE_LINES = {13, 14, 15}
 
 
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def invoke(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def dump(url: str) -> dict[str, Any]:
-    database = Database(url)
-    try:
-        with database.read() as connection:
-            tables: dict[str, Any] = {}
-            for table in schema.metadata.sorted_tables:
-                if table.name in ("person", "activity", "list_member", "program_member"):
-                    continue
-                rows = connection.execute(sa.select(table)).all()
-                tables[table.name] = sorted(repr(tuple(r)) for r in rows)
-            tables["person columns"] = sorted(
-                c["name"] for c in sa.inspect(connection).get_columns("person")
-            )
-            return tables
-    finally:
-        database.dispose()
+def good_files(tmp_path: Path) -> list[str]:
+    """The account and program files that lint clean, as CLI arguments."""
+    return [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
 
 
 def test_apply_of_two_files_where_one_is_wrong_writes_nothing(
@@ -109,26 +78,26 @@ def test_apply_of_two_files_where_one_is_wrong_writes_nothing(
     """VAL-3: any error finding means nothing is written; the finding names file and line."""
     good = write(tmp_path, "account.yaml", ACCOUNT)
     bad = write(tmp_path, "ops.yaml", THREE_MISTAKES)
-    before = dump(database_url)
+    before = dump_tables(database_url)
 
     result = invoke("apply", str(good), str(bad), "--db", database_url)
 
     assert result.exit_code == 1, result.output
-    assert dump(database_url) == before
+    assert dump_tables(database_url) == before
     assert "nothing written" in result.output
     assert f"{bad}:13" in result.output
 
 
 def test_apply_then_reapply_reports_unchanged(database_url: str, tmp_path: Path) -> None:
     """Re-applying the same files is a no-op: everything reported unchanged."""
-    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    files = good_files(tmp_path)
 
     first = invoke("apply", *files, "--db", database_url, "--json")
     assert first.exit_code == 0, first.output
     created = json.loads(first.stdout)["created"]
     assert created["campaigns"] == ["Score Engagement", "Invite Engaged"]
-    assert created["fields"] == ["behaviorScore"]
-    after_first = dump(database_url)
+    assert created["fields"] == ["behaviorScore", "trail"]
+    after_first = dump_tables(database_url)
 
     second = invoke("apply", *files, "--db", database_url, "--json")
     assert second.exit_code == 0, second.output
@@ -137,7 +106,7 @@ def test_apply_then_reapply_reports_unchanged(database_url: str, tmp_path: Path)
     assert all(not names for names in document["updated"].values())
     assert document["unchanged"]["campaigns"] == ["Score Engagement", "Invite Engaged"]
     assert document["errors"] == 0
-    assert dump(database_url) == after_first
+    assert dump_tables(database_url) == after_first
 
     text = invoke("apply", *files, "--db", database_url)
     assert text.exit_code == 0, text.output
@@ -146,18 +115,18 @@ def test_apply_then_reapply_reports_unchanged(database_url: str, tmp_path: Path)
 
 def test_apply_refuses_to_change_executable(database_url: str, tmp_path: Path) -> None:
     """EXE-1: the executable flag is fixed; --force does not override it."""
-    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    files = good_files(tmp_path)
     assert invoke("apply", *files, "--db", database_url).exit_code == 0
     flipped = PROGRAM.replace("executable: true", "executable: false")
     write(tmp_path, "p.yaml", flipped)
-    before = dump(database_url)
+    before = dump_tables(database_url)
 
     result = invoke("apply", *files, "--db", database_url, "--force")
 
     assert result.exit_code == 1
     assert "EXE-1" in result.output
     assert "Traceback" not in result.output
-    assert dump(database_url) == before
+    assert dump_tables(database_url) == before
 
 
 def test_apply_force_writes_despite_errors_and_reports_them(
@@ -213,7 +182,7 @@ def test_lint_json_shape(tmp_path: Path) -> None:
 
 
 def test_lint_of_good_files_exits_zero(tmp_path: Path) -> None:
-    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    files = good_files(tmp_path)
     result = invoke("lint", *files, "--db", str(tmp_path / "x.db"), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["errors"] == 0
@@ -252,14 +221,13 @@ programs:
 
 
 def test_apply_json_shape(database_url: str, tmp_path: Path) -> None:
-    files = [str(write(tmp_path, "account.yaml", ACCOUNT)), str(write(tmp_path, "p.yaml", PROGRAM))]
+    files = good_files(tmp_path)
     result = invoke("apply", *files, "--db", database_url, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert {"created", "updated", "unchanged", "findings", "errors", "warnings"} <= set(document)
 
 
-@pytest.mark.skipif(not (EXAMPLES / "lead-lifecycle").exists(), reason="example not shipped yet")
 def test_apply_the_lead_lifecycle_example(database_url: str) -> None:
     result = invoke("apply", str(EXAMPLES / "lead-lifecycle"), "--db", database_url, "--json")
     assert result.exit_code == 0, result.output

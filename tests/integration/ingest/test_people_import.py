@@ -15,15 +15,10 @@ from kampanj.model.activities import StandardActivity
 from kampanj.store.activities_repo import activities_for_person
 from kampanj.store.database import Database
 from kampanj.store.schema import activity, person
+from testsupport import write
 
 T1 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 T2 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def people(database: Database) -> dict[str, dict[str, object]]:

@@ -47,22 +47,9 @@ from kampanj.store.definitions_repo import (
     read_definitions,
 )
 from kampanj.store.repositories import writing
+from testsupport import dump_tables
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-DEFINITION_TABLES = (
-    schema.setting,
-    schema.workspace,
-    schema.folder,
-    schema.channel,
-    schema.my_token,
-    schema.field_def,
-    schema.activity_type,
-    schema.webhook,
-    schema.static_list,
-    schema.smart_list,
-    schema.email,
-    schema.campaign,
-)
 
 
 def sample() -> Definitions:
@@ -223,23 +210,6 @@ def sample() -> Definitions:
     )
 
 
-def dump(database: Database) -> dict[str, Any]:
-    """Every definition table's rows plus the person table's columns."""
-    with database.read() as connection:
-        tables = {
-            table.name: sorted(
-                (tuple(sorted(dict(r._mapping).items(), key=lambda kv: kv[0])) for r in rows),
-                key=repr,
-            )
-            for table in DEFINITION_TABLES
-            for rows in [connection.execute(sa.select(table)).all()]
-        }
-        tables["person columns"] = sorted(
-            c["name"] for c in sa.inspect(connection).get_columns("person")
-        )
-        return tables
-
-
 def apply(database: Database, definitions: Definitions, at: datetime = T0) -> Any:
     with database.begin() as connection:
         return apply_definitions(connection, definitions, clock=FixedClock(at))
@@ -307,10 +277,10 @@ def test_ids_ascend_in_input_order(database: Database) -> None:
 def test_reapplying_the_same_input_changes_nothing(database: Database) -> None:
     """A second apply is a no-op: no UPDATE, updated_at unchanged, report says unchanged."""
     apply(database, sample())
-    before = dump(database)
+    before = dump_tables(database.url)
     report = apply(database, sample(), at=T0 + timedelta(hours=1))
 
-    assert dump(database) == before
+    assert dump_tables(database.url) == before
     assert not report.changed
     unchanged = report.count(Outcome.UNCHANGED)
     expected = sum(
@@ -446,7 +416,7 @@ def test_custom_field_becomes_a_column(database: Database) -> None:
 
 def test_changing_a_field_type_is_refused_and_nothing_is_written(database: Database) -> None:
     apply(database, sample())
-    before = dump(database)
+    before = dump_tables(database.url)
     retyped = replace(
         sample(),
         fields=(replace(sample().fields[0], data_type=FieldType.STRING),),
@@ -454,20 +424,20 @@ def test_changing_a_field_type_is_refused_and_nothing_is_written(database: Datab
     )
     with pytest.raises(UserError, match=r"field 'behaviorScore' is stored as score"):
         apply(database, retyped)
-    assert dump(database) == before
+    assert dump_tables(database.url) == before
 
 
 def test_changing_executable_is_refused(database: Database) -> None:
     """EXE-1: the executable flag is fixed at creation."""
     apply(database, sample())
-    before = dump(database)
+    before = dump_tables(database.url)
     flipped = replace(
         sample(),
         campaigns=(replace(sample().campaigns[0], executable=False), sample().campaigns[1]),
     )
     with pytest.raises(UserError, match=r"'Score Engagement' is executable.*EXE-1"):
         apply(database, flipped)
-    assert dump(database) == before
+    assert dump_tables(database.url) == before
 
 
 def test_a_failure_mid_apply_leaves_the_database_exactly_as_before(
@@ -475,7 +445,7 @@ def test_a_failure_mid_apply_leaves_the_database_exactly_as_before(
 ) -> None:
     """All or nothing (VAL-3): columns, folders and rows written before the failure vanish."""
     apply(database, replace(sample(), fields=(), campaigns=()))
-    before = dump(database)
+    before = dump_tables(database.url)
 
     def explode(self: Any, written: Definitions, index: Any) -> None:
         raise RuntimeError("injected failure after fields, folders and tokens were written")
@@ -484,17 +454,17 @@ def test_a_failure_mid_apply_leaves_the_database_exactly_as_before(
     changed = replace(sample(), workspaces=(*sample().workspaces, Workspace(name="Labs")))
     with pytest.raises(RuntimeError, match="injected"):
         apply(database, changed, at=T0 + timedelta(days=1))
-    assert dump(database) == before
+    assert dump_tables(database.url) == before
 
 
 def test_unknown_folder_of_an_asset_is_a_clear_error(database: Database) -> None:
     lost = Definitions(
         static_lists=(StaticList(workspace="Default", folder=("Nowhere",), name="Lost"),)
     )
-    before = dump(database)
+    before = dump_tables(database.url)
     with pytest.raises(UserError, match=r"static list 'Lost' is in folder Default/Nowhere"):
         apply(database, lost)
-    assert dump(database) == before
+    assert dump_tables(database.url) == before
 
 
 def test_missing_parent_folders_are_created_parents_first(database: Database) -> None:

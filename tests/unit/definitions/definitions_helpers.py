@@ -7,16 +7,9 @@ import textwrap
 from kampanj.definitions.findings import Finding
 from kampanj.definitions.loader import LoadedDefinitions, load_text
 from kampanj.definitions.validate import validate
+from testsupport import ACCOUNT_YAML
 
-HEADER = """
-fields:
-  - {name: behaviorScore, displayName: Behavior Score, type: score}
-  - {name: trail, displayName: Trail, type: string}
-channels:
-  - name: Webinar
-    statuses: [Not in Program, Invited, {name: Attended, success: true}]
-workspace: Default
-"""
+HEADER = "\n" + ACCOUNT_YAML + "workspace: Default\n"
 
 
 def lint(text: str, file: str = "defs.yaml") -> tuple[LoadedDefinitions, list[Finding]]:

@@ -1,0 +1,52 @@
+"""Helpers shared by tests in several folders (``tests/`` is on ``sys.path`` via conftest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from kampanj.store import schema
+from kampanj.store.database import Database
+
+# Custom fields and a channel that definition tests build on; the names are the ones the
+# README and the example use, so snippets written against them read naturally.
+ACCOUNT_YAML = """\
+fields:
+  - {name: behaviorScore, displayName: Behavior Score, type: score}
+  - {name: trail, displayName: Trail, type: string}
+channels:
+  - name: Webinar
+    statuses: [Not in Program, Invited, {name: Attended, success: true}]
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    """Write ``text`` to ``directory/name`` (UTF-8) and return the path."""
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def dump_tables(url: str) -> dict[str, Any]:
+    """Every row of every kampanj table, plus the person table's columns.
+
+    Comparing two dumps proves that nothing was written in between (VAL-3).
+    """
+    database = Database(url)
+    try:
+        with database.read() as connection:
+            tables: dict[str, Any] = {
+                table.name: sorted(
+                    repr(sorted(row.items()))
+                    for row in connection.execute(sa.select(table)).mappings()
+                )
+                for table in schema.metadata.sorted_tables
+            }
+            tables["person columns"] = sorted(
+                column["name"] for column in sa.inspect(connection).get_columns("person")
+            )
+            return tables
+    finally:
+        database.dispose()
