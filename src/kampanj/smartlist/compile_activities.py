@@ -1,0 +1,194 @@
+"""Activity and inactivity filters (SL-22, SL-23, ACT-8, REQ-12, EXE-22).
+
+An activity filter asks whether the person has at least ``Min. Number of Times``
+retained activities of its type that satisfy the primary condition, every constraint
+and ``Date of Activity`` (default ``in past 30 days``). Constraints read the activity's
+JSON ``attributes`` through SQLAlchemy's JSON accessors, so attribute names travel as
+bound parameters on both dialects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Float, cast, func, not_, select, true
+
+from kampanj.model.activities import ActivityTypeDef
+from kampanj.model.smartlists import Condition, Rule
+from kampanj.smartlist.catalogue import (
+    DATE_OF_ACTIVITY,
+    DEFAULT_ACTIVITY_WINDOW,
+    MIN_NUMBER_OF_TIMES,
+    CatalogueEntry,
+    RuleKind,
+)
+from kampanj.smartlist.conditions import (
+    Shape,
+    TemporalTest,
+    condition_sql,
+    number_value,
+    shape_of,
+    temporal_test,
+)
+from kampanj.smartlist.context import CompileContext, InvalidSmartList, Placement, checked_operator
+from kampanj.store.schema import activity
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ActivityPlan:
+    """The pieces of one activity filter, shared by the compiler and explain."""
+
+    where: tuple[ColumnElement[bool], ...]
+    """Conditions on one ``activity`` row (type, retention, window, primary, constraints)."""
+    minimum: int
+    """``Min. Number of Times`` (SL-22, default 1)."""
+    window: Condition
+    """The ``Date of Activity`` condition in force."""
+    window_test: TemporalTest
+    """The window resolved against the clock (explain shows its bounds)."""
+    retained_since: datetime | None
+    """Activities before this instant are invisible (ACT-8); None keeps everything."""
+
+
+def activity_plan(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> ActivityPlan:
+    """Check and resolve an activity rule's conditions (filters only)."""
+    activity_type = entry.activity_type
+    assert activity_type is not None
+    name = repr(entry.name)
+    if rule.operator:
+        raise InvalidSmartList(
+            f"{name} is an activity filter: put conditions under its attributes (SL-1)"
+        )
+    where: list[ColumnElement[bool]] = [activity.c.activity_type_id == activity_type.id]
+    retained_since = None
+    if activity_type.retention_days is not None:
+        retained_since = ctx.moment.now - timedelta(days=activity_type.retention_days)
+        where.append(activity.c.activity_date >= retained_since)  # ACT-8
+    if rule.primary is not None:
+        where.append(primary_sql(rule.primary, entry, ctx))
+    window = DEFAULT_ACTIVITY_WINDOW
+    minimum = 1
+    for condition in rule.constraints:
+        spec = entry.constraint(condition.name)
+        if spec is None:
+            raise InvalidSmartList(f"{name} has no constraint {condition.name!r} (SL-21)")
+        operator = checked_operator(
+            f"{name} {spec.name!r}", spec, condition.operator, condition.values
+        )
+        if spec.name == DATE_OF_ACTIVITY:
+            window = Condition(name=spec.name, operator=operator, values=condition.values)
+        elif spec.name == MIN_NUMBER_OF_TIMES:
+            minimum = int(number_value(condition.values[0]))
+        else:
+            where.append(constraint_sql(activity_type, spec.name, operator, condition, ctx))
+    where.append(
+        condition_sql(
+            activity.c.activity_date, Shape.INSTANT, window.operator, window.values, ctx.moment
+        )
+    )
+    return ActivityPlan(
+        where=tuple(where),
+        minimum=minimum,
+        window=window,
+        window_test=temporal_test(window.operator, window.values, ctx.moment, by_day=False),
+        retained_since=retained_since,
+    )
+
+
+def primary_sql(
+    condition: Condition, entry: CatalogueEntry, ctx: CompileContext
+) -> ColumnElement[bool]:
+    """The primary attribute condition over ``primary_attribute_value`` (stored as text)."""
+    spec = entry.primary
+    activity_type = entry.activity_type
+    if spec is None or activity_type is None or activity_type.primary is None:
+        raise InvalidSmartList(f"{entry.name!r} has no primary attribute; use its constraints")
+    operator = checked_operator(
+        f"{entry.name!r} {spec.name!r}", spec, condition.operator, condition.values
+    )
+    column: ColumnElement[Any] = activity.c.primary_attribute_value
+    shape = shape_of(activity_type.primary.data_type, in_json=True)
+    if shape is Shape.NUMBER:
+        column = cast(column, Float)
+    elif shape is Shape.BOOLEAN:
+        # Booleans held as text: compare the words.
+        shape = Shape.TEXT
+        condition = Condition(name=condition.name, operator="is", values=(operator == "is true",))
+        operator = "is"
+    return condition_sql(column, shape, operator, condition.values, ctx.moment)
+
+
+def constraint_sql(
+    activity_type: ActivityTypeDef,
+    attribute_name: str,
+    operator: str,
+    condition: Condition,
+    ctx: CompileContext,
+) -> ColumnElement[bool]:
+    """One constraint over the JSON attribute ``attribute_name``; absent = empty (SL-20)."""
+    attribute = activity_type.attribute(attribute_name)
+    assert attribute is not None
+    shape = shape_of(attribute.data_type, in_json=True)
+    element = activity.c.attributes[attribute.name]
+    operand: ColumnElement[Any]
+    if shape is Shape.NUMBER:
+        operand = element.as_float()
+    elif shape is Shape.BOOLEAN:
+        operand = element.as_boolean()
+    else:
+        operand = element.as_string()
+    return condition_sql(operand, shape, operator, condition.values, ctx.moment)
+
+
+def compile_activity(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> ColumnElement[bool]:
+    """Activity filter: count ≥ minimum; inactivity filter: count = 0 (SL-22, SL-23)."""
+    plan = activity_plan(rule, entry, ctx)
+    if entry.kind is RuleKind.INACTIVITY:
+        return not_(ctx.person_in(activity.c.person_id, *plan.where))
+    if plan.minimum <= 0:
+        return true()
+    if plan.minimum == 1:
+        return ctx.person_in(activity.c.person_id, *plan.where)
+    if ctx.placement is Placement.PERSON:
+        counted = (
+            select(func.count())
+            .where(activity.c.person_id == ctx.person.c.id, *plan.where)
+            .scalar_subquery()
+        )
+        return counted >= plan.minimum
+    frequent = (
+        select(activity.c.person_id)
+        .where(*plan.where)
+        .group_by(activity.c.person_id)
+        .having(func.count() >= plan.minimum)
+    )
+    return ctx.person.c.id.in_(frequent)
+
+
+def explain_activity(
+    connection: Connection, rule: Rule, entry: CatalogueEntry, ctx: CompileContext, person_id: int
+) -> dict[str, Any]:
+    """Matching activity ids, their count against the minimum, and the window bounds."""
+    plan = activity_plan(rule, entry, ctx)
+    rows = connection.execute(
+        select(activity.c.id, activity.c.activity_date)
+        .where(activity.c.person_id == person_id, *plan.where)
+        .order_by(activity.c.activity_date, activity.c.id)
+    ).all()
+    bounds = plan.window_test.spans[0] if plan.window_test.spans else None
+    return {
+        "activityType": entry.activity_type.name if entry.activity_type else None,
+        "matchingActivityIds": [row.id for row in rows],
+        "count": len(rows),
+        "minimum": 0 if entry.kind is RuleKind.INACTIVITY else plan.minimum,
+        "comparison": "count = 0" if entry.kind is RuleKind.INACTIVITY else "count ≥ minimum",
+        "window": {
+            "operator": plan.window.operator,
+            "values": list(plan.window.values),
+            "from": bounds.lower if bounds else None,
+            "to": bounds.upper if bounds else None,
+        },
+        "retainedSince": plan.retained_since,
+    }
