@@ -73,8 +73,10 @@ def date_condition(draw: st.DrawFn, *, allow_empty: bool) -> tuple[str, tuple[ob
 def text_condition(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     op = draw(
         st.sampled_from(
-            ["is", "is not", "starts with", "not starts with", "contains", "not contains"]
-            + ["is empty", "is not empty"]
+            [
+                *("is", "is not", "starts with", "not starts with", "contains"),
+                *("not contains", "is empty", "is not empty"),
+            ]
         )
     )
     if "empty" in op:
@@ -95,8 +97,10 @@ def a_filter(draw: st.DrawFn) -> Rule:
     if kind == "number":
         op = draw(
             st.sampled_from(
-                ["is", "is not", "between", "greater than", "less than", "at least", "at most"]
-                + ["is empty", "is not empty"]
+                [
+                    *("is", "is not", "between", "greater than", "less than", "at least"),
+                    *("at most", "is empty", "is not empty"),
+                ]
             )
         )
         count = {"is": 2, "is not": 2, "between": 2}.get(op, 0 if "empty" in op else 1)

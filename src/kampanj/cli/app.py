@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kampanj import __version__
-from kampanj.cli import activities, definitions, demo, init, people
+from kampanj.cli import activities, definitions, demo, init, people, smartlists
 
 app = typer.Typer(
     name="kampanj",
@@ -39,6 +39,7 @@ definitions.register(app)
 app.add_typer(people.app, name="people")
 app.add_typer(activities.app, name="activities")
 demo.register(app)
+smartlists.register(app)
 
 
 def main() -> None:
