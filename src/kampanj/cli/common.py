@@ -58,7 +58,7 @@ def fail(message: str, *, as_json: bool, extra: dict[str, Any] | None = None) ->
     if as_json:
         print_json({"error": message, **(extra or {})})
     else:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 

@@ -11,9 +11,10 @@ See docs/definitions.md for the reference.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import (
     AliasChoices,
@@ -306,3 +307,39 @@ class FileDoc(Doc):
     workspace: Name | WorkspaceDoc | None = None
     folders: list[Any] = []
     programs: list[Any] = []
+
+
+def allowed_keys(model: type[BaseModel], location: Sequence[Any]) -> list[str]:
+    """The keys allowed where a pydantic error ``location`` points (its last part is the key).
+
+    Walks the models along the location; list indices, dict keys and union tags that name
+    no field leave the candidates as they are.
+    """
+    candidates: list[type[BaseModel]] = [model]
+    for part in location[:-1]:
+        named = [c for c in candidates if c.__name__ == part]
+        if named:
+            candidates = named
+            continue
+        inner = [
+            found
+            for candidate in candidates
+            for name, info in candidate.model_fields.items()
+            if part in (name, info.alias)
+            for found in _models_in(info.annotation)
+        ]
+        if inner:
+            candidates = inner
+    keys: list[str] = []
+    for candidate in candidates:
+        for name, info in candidate.model_fields.items():
+            key = info.alias or name
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]

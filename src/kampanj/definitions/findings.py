@@ -81,7 +81,7 @@ def count(findings: Sequence[Finding], severity: Severity) -> int:
 
 
 def findings_summary(findings: Sequence[Finding]) -> dict[str, Any]:
-    """``{"findings": [...], "errors": n, "warnings": n}``, the JSON shape of lint and apply (VAL-6)."""
+    """``{"findings": [...], "errors": n, "warnings": n}``: lint and apply JSON (VAL-6)."""
     return {
         "findings": [f.to_dict() for f in findings],
         "errors": count(findings, Severity.ERROR),

@@ -22,6 +22,7 @@ types, unknown steps); everything else is left to ``validate``.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,21 +157,24 @@ def _yaml_files(paths: Sequence[Path], findings: list[Finding]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
-            )
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
+            if not found:
+                findings.append(_path_invalid(path, "is a directory without *.yaml or *.yml files"))
+            files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            findings.append(
-                Finding(
-                    code="YAML_INVALID",
-                    severity=Severity.ERROR,
-                    message=f"{path} does not exist; give a YAML file or a directory",
-                    file=str(path),
-                )
-            )
+            findings.append(_path_invalid(path, "does not exist"))
     return files
+
+
+def _path_invalid(path: Path, problem: str) -> Finding:
+    return Finding(
+        code="PATH_INVALID",
+        severity=Severity.ERROR,
+        message=f"{path} {problem}; give YAML files or directories that hold them",
+        file=str(path),
+    )
 
 
 def load_documents(
@@ -307,7 +311,7 @@ class _Loader:
             return model.model_validate(raw)
         except ValidationError as error:
             errors = error.errors()
-        self._report_validation(errors, raw, source, path, what, campaign)
+        self._report_validation(model, errors, raw, source, path, what, campaign)
         cleaned = copy.deepcopy(raw)
         removed = False
         for item in errors:
@@ -322,6 +326,7 @@ class _Loader:
 
     def _report_validation(
         self,
+        model: type[BaseModel],
         errors: Sequence[Any],
         raw: Any,
         source: YamlDocument,
@@ -342,7 +347,7 @@ class _Loader:
                 for other, _ in resolved
             ):
                 continue
-            code, message = _describe(kind, item, data_path, what)
+            code, message = _describe(model, kind, item, data_path, what)
             if (data_path, code) in seen:
                 continue
             seen.add((data_path, code))
@@ -967,12 +972,18 @@ def _remove(raw: Any, loc: Sequence[Any]) -> bool:
     return False
 
 
-def _describe(kind: str, item: Any, data_path: DataPath, what: str) -> tuple[str, str]:
+def _describe(
+    model: type[BaseModel], kind: str, item: Any, data_path: DataPath, what: str
+) -> tuple[str, str]:
     dotted = ".".join(str(p) for p in data_path)
     if kind == "extra_forbidden":
+        allowed = d.allowed_keys(model, item["loc"])
+        unknown = str(item["loc"][-1]) if item["loc"] else dotted
+        close = difflib.get_close_matches(unknown, allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         return (
             "UNKNOWN_KEY",
-            f"unknown key {dotted!r} in {what}; remove it or fix its spelling "
+            f"unknown key {dotted!r} in {what}; {hint}allowed keys: {', '.join(allowed)} "
             "(see docs/definitions.md)",
         )
     if kind == "missing":

@@ -120,9 +120,9 @@ class Database:
         try:
             connection = self.engine.connect()
         except OperationalError as error:
-            raise ConfigurationError(
-                f"cannot connect to {self.display_url}: {error.orig}"
-            ) from error
+            # Drivers explain over several lines; one line is enough to say what to fix.
+            reason = " ".join(str(error.orig).split())
+            raise ConfigurationError(f"cannot connect to {self.display_url}: {reason}") from error
         with connection:
             yield connection
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from kampanj.cli.app import app
@@ -262,3 +263,53 @@ def test_lint_strict_fails_on_warnings_only(tmp_path: Path) -> None:
     document = json.loads(relaxed.stdout)
     assert document["errors"] == 0 and document["warnings"] >= 1
     assert invoke("lint", file, "--db", db, "--strict").exit_code == 1
+
+
+@pytest.mark.parametrize("command", ["lint", "apply"])
+@pytest.mark.parametrize("given", ["missing.yaml", "empty-dir"])
+def test_a_path_without_definitions_exits_1(
+    command: str, given: str, database_url: str, tmp_path: Path
+) -> None:
+    """A path that does not exist, or a directory without YAML, is an error; nothing written."""
+    (tmp_path / "empty-dir").mkdir()
+    (tmp_path / "empty-dir" / "notes.txt").write_text("not definitions", encoding="utf-8")
+    path = str(tmp_path / given)
+    before = dump_tables(database_url)
+
+    result = invoke(command, path, "--db", database_url, "--json")
+
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["errors"] == 1
+    (finding,) = document["findings"]
+    assert finding["code"] == "PATH_INVALID" and finding["file"] == path
+    assert path in finding["message"]
+    assert dump_tables(database_url) == before
+    text = invoke(command, path, "--db", database_url)
+    assert text.exit_code == 1
+    assert f"{path}: error PATH_INVALID {path} " in text.stdout
+
+
+def test_a_nul_character_is_a_finding_not_a_database_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL cannot store NUL in text: lint reports it with its line; apply writes nothing,
+    and --force writes the value without the NUL rather than failing in the database."""
+    file = write(
+        tmp_path,
+        "nul.yaml",
+        'workspace: Default\nfolders:\n  - name: Ops\n    lists: [{name: "MQL\\0s"}]\n',
+    )
+    before = dump_tables(database_url)
+
+    result = invoke("apply", str(file), "--db", database_url, "--json")
+
+    assert result.exit_code == 1, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["line"]) == ("YAML_INVALID", 4)
+    assert "NUL" in finding["message"]
+    assert dump_tables(database_url) == before
+
+    forced = invoke("apply", str(file), "--db", database_url, "--json", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["created"]["staticLists"] == ["MQLs"]

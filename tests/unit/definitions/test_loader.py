@@ -187,3 +187,49 @@ def test_folder_declared_in_two_files(tmp_path: Path) -> None:
     again = load_paths([tmp_path])
     assert codes(list(again.findings)) == ["DUPLICATE_NAME"]
     assert again.findings[0].file == str(tmp_path / "c.yaml")
+
+
+def test_unknown_key_lists_the_allowed_keys_and_the_closest() -> None:
+    """VAL-2: an unknown key says which keys are allowed there, and the likely one."""
+    _, findings = lint(
+        program(
+            """
+            - name: X
+              smartlist: {filters: [{Email Address: is not empty}]}
+              schedule: {recurrence: {startAt: 2026-01-01, intervalType: Daily, intervall: 2}}
+            """
+        )
+    )
+    misspelt, nested = only(findings, "UNKNOWN_KEY")
+    assert "unknown key 'smartlist'" in misspelt.message
+    assert "did you mean 'smartList'?" in misspelt.message
+    assert (
+        "allowed keys: name, key, description, executable, active, smartList, flow, schedule"
+        in (misspelt.message)
+    )
+    assert "did you mean 'interval'?" in nested.message
+    assert "intervalType" in nested.message and "weekdayMask" in nested.message
+
+
+def test_unknown_key_without_a_close_match_still_lists_the_keys() -> None:
+    _, findings = lint("workspace: Default\nfolders:\n  - name: F\n    colour: red\n")
+    (finding,) = only(findings, "UNKNOWN_KEY")
+    assert "did you mean" not in finding.message
+    assert "allowed keys: name, description, key, tokens, folders, programs" in finding.message
+
+
+def test_a_nul_character_in_a_value_is_a_finding_with_its_line() -> None:
+    """Text columns cannot hold NUL (PostgreSQL refuses it); lint says so before apply."""
+    loaded, findings = lint('workspace: Default\nfolders:\n  - name: "Ops\\0"\n')
+    (finding,) = findings
+    assert (finding.code, finding.line, finding.column) == ("YAML_INVALID", 3, 11)
+    assert [f.path for f in loaded.definitions.folders] == [("Ops",)]
+
+
+def test_paths_that_hold_no_definitions_are_findings(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    loaded = load_paths([tmp_path / "missing.yaml", tmp_path / "empty"])
+    messages = {f.file: f.message for f in only(list(loaded.findings), "PATH_INVALID")}
+    assert "does not exist" in messages[str(tmp_path / "missing.yaml")]
+    assert "without *.yaml or *.yml files" in messages[str(tmp_path / "empty")]
+    assert len(loaded.findings) == 2

@@ -1,0 +1,88 @@
+"""The CLI contract every command keeps: --db, --json with one JSON document, exit codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kampanj.cli.app import app
+from testsupport import write
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "lead-lifecycle"
+COMMANDS = ["init", "lint", "apply", "people import", "people show", "activities import", "demo"]
+
+
+def arguments(command: str, tmp_path: Path) -> list[str]:
+    """``command`` with the arguments it needs to succeed on a database with one person."""
+    people = write(tmp_path, "people.csv", "email,firstName\nann@example.com,Ann\n")
+    history = write(
+        tmp_path,
+        "history.jsonl",
+        '{"personId": 1, "activityType": "Visit Webpage", "activityDate": "2026-01-01T00:00:00Z",'
+        ' "primaryAttributeValue": "/pricing"}\n',
+    )
+    extra = {
+        "init": [],
+        "lint": [str(EXAMPLES)],
+        "apply": [str(EXAMPLES)],
+        "people import": [str(people)],
+        "people show": ["1"],
+        "activities import": [str(history)],
+        "demo": ["--people", "50", "--examples", str(EXAMPLES), "--workdir", str(tmp_path / "w")],
+    }[command]
+    return [*command.split(), *extra]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_prints_one_json_document(
+    command: str, database_url: str, tmp_path: Path
+) -> None:
+    """Issue 2 CLI contract: --db and --json on every command; stdout is one JSON document."""
+    seed = tmp_path / "seed.csv"
+    seed.write_text("email\nann@example.com\n", encoding="utf-8")
+    setup = runner.invoke(app, ["people", "import", str(seed), "--db", database_url, "--json"])
+    assert setup.exit_code == 0, setup.output
+
+    result = runner.invoke(app, [*arguments(command, tmp_path), "--db", database_url, "--json"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)  # raises on anything but exactly one document
+    assert isinstance(document, dict) and document
+    assert "error" not in document
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_unreachable_postgresql_is_a_one_line_user_error(
+    command: str, as_json: bool, tmp_path: Path
+) -> None:
+    """Exit 1 with one line naming the server; never a traceback."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/kampanj"
+    flags = ["--json"] if as_json else []
+
+    result = runner.invoke(app, [*arguments(command, tmp_path), "--db", url, *flags])
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    if as_json:
+        message = json.loads(result.stdout)["error"]
+    else:
+        assert result.stdout == ""
+        (line,) = result.stderr.strip().splitlines()
+        message = line.removeprefix("error: ")
+    assert message.startswith("cannot connect to postgresql+psycopg://postgres@127.0.0.1:")
+    assert "\n" not in message
