@@ -1,0 +1,206 @@
+"""Benchmark smart-list evaluation: a whole-database count and the per-person check.
+
+    .venv/bin/python bench/smart_lists.py --people 1000000 --activities 10000000
+    .venv/bin/python bench/smart_lists.py --db postgresql+psycopg://postgres@127.0.0.1/bench
+
+Builds a deterministic dataset straight in the database with set-based SQL (no CSV):
+people with scores and flags, and activities spread over the 180 days before a fixed
+instant (visits, email opens, form fills, sends), then measures
+
+* the count of a 4-filter Advanced-logic list with two activity filters
+  (``1 and (2 or 3) and not 4``: Lead Score ≥ 50; visited a pricing page in the past
+  30 days; opened an email at least twice in the past 60 days; unsubscribed), and
+* the single-person check a trigger runs (same list, ``Placement.PERSON``, one id),
+
+and prints one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, bindparam, select, text
+
+from kampanj.model.fields import FieldRegistry
+from kampanj.model.smartlists import Condition, FilterMatchType, Rule, SmartListRules
+from kampanj.smartlist.catalogue import Catalogue
+from kampanj.smartlist.compiler import compile_rules, count_query
+from kampanj.smartlist.conditions import Moment
+from kampanj.smartlist.context import CompileContext, Placement
+from kampanj.store.database import Database
+from kampanj.store.registry import person_table
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+HISTORY_SECONDS = 180 * 86400
+# Activity mix by i % 10: 4 visits (type 1), 3 opens (10), 2 sends (6), 1 form fill (2);
+# visits cycle through seven pages, one of them /pricing.
+
+RULES = SmartListRules(
+    filters=(
+        Rule(name="Lead Score", operator="at least", values=(50,)),
+        Rule(
+            name="Visited Web Page",
+            primary=Condition(name="Web Page", operator="contains", values=("pricing",)),
+        ),
+        Rule(
+            name="Opened Email",
+            constraints=(
+                Condition(name="Date of Activity", operator="in past", values=("60 days",)),
+                Condition(name="Min. Number of Times", operator="at least", values=(2,)),
+            ),
+        ),
+        Rule(name="Unsubscribed", operator="is true"),
+    ),
+    match_type=FilterMatchType.ADVANCED,
+    advanced_logic="1 and (2 or 3) and not 4",
+)
+
+_SQLITE_PEOPLE = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :people)
+INSERT INTO person (id, email, first_name, lead_score, unsubscribed, marketing_suspended,
+                    email_invalid, blocklisted, created_at, updated_at)
+SELECT i, 'person' || i || '@example.com', 'Name' || (i % 97), (i * 7919) % 100,
+       (i % 10) = 0, 0, 0, 0, :created, :created
+FROM n
+"""
+_SQLITE_ACTIVITIES = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :activities)
+INSERT INTO activity (id, person_id, activity_type_id, activity_date,
+                      primary_attribute_value, attributes)
+SELECT i,
+       ((i * 2654435761) % :people) + 1,
+       CASE i % 10 WHEN 0 THEN 1 WHEN 1 THEN 1 WHEN 2 THEN 1 WHEN 3 THEN 1
+                   WHEN 4 THEN 10 WHEN 5 THEN 10 WHEN 6 THEN 10
+                   WHEN 7 THEN 6 WHEN 8 THEN 6 ELSE 2 END,
+       strftime('%Y-%m-%d %H:%M:%S.000000', :now, '-' || ((i * 7907) % :history) || ' seconds'),
+       CASE WHEN i % 10 < 4 THEN
+         CASE (i / 10) % 7 WHEN 0 THEN '/' WHEN 1 THEN '/pricing' WHEN 2 THEN '/product'
+              WHEN 3 THEN '/docs' WHEN 4 THEN '/blog' WHEN 5 THEN '/contact' ELSE '/demo' END
+       ELSE 'Mailing ' || (i % 5) END,
+       CASE WHEN i % 10 < 4 THEN json_object('Browser', 'Agent ' || (i % 3)) ELSE '{}' END
+FROM n
+"""
+_PG_PEOPLE = """
+INSERT INTO person (id, email, first_name, lead_score, unsubscribed, marketing_suspended,
+                    email_invalid, blocklisted, created_at, updated_at)
+SELECT i, 'person' || i || '@example.com', 'Name' || (i % 97), (i * 7919) % 100,
+       (i % 10) = 0, false, false, false, :created, :created
+FROM generate_series(1, :people) AS i
+"""
+_PG_ACTIVITIES = """
+INSERT INTO activity (id, person_id, activity_type_id, activity_date,
+                      primary_attribute_value, attributes)
+SELECT i,
+       ((i * 2654435761) % :people) + 1,
+       (ARRAY[1, 1, 1, 1, 10, 10, 10, 6, 6, 2])[(i % 10) + 1],
+       CAST(:now AS timestamp) - make_interval(secs => (i * 7907) % :history),
+       CASE WHEN i % 10 < 4 THEN
+         (ARRAY['/', '/pricing', '/product', '/docs', '/blog', '/contact', '/demo'])
+           [((i / 10) % 7) + 1]
+       ELSE 'Mailing ' || (i % 5) END,
+       CASE WHEN i % 10 < 4 THEN jsonb_build_object('Browser', 'Agent ' || (i % 3))
+            ELSE '{}'::jsonb END
+FROM generate_series(1::bigint, :activities) AS i
+"""
+
+
+def build(connection: Connection, people: int, activities: int) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    naive_now = NOW.replace(tzinfo=None)
+    connection.execute(
+        text(_PG_PEOPLE if postgres else _SQLITE_PEOPLE),
+        {"people": people, "created": naive_now},
+    )
+    connection.execute(
+        text(_PG_ACTIVITIES if postgres else _SQLITE_ACTIVITIES),
+        {
+            "people": people,
+            "activities": activities,
+            "now": naive_now if postgres else naive_now.strftime("%Y-%m-%d %H:%M:%S"),
+            "history": HISTORY_SECONDS,
+        },
+    )
+    if postgres:
+        connection.execute(text("SELECT setval('person_id_seq', :n)"), {"n": people})
+        connection.execute(text("SELECT setval('activity_id_seq', :n)"), {"n": activities})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark smart-list count and person check.")
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--activities", type=int, default=10_000_000)
+    parser.add_argument("--db", help="database URL (default: a new SQLite file in a temp dir)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed counts (median reported)")
+    parser.add_argument("--probes", type=int, default=500, help="single-person checks")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.db or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        database = Database(url)
+        database.migrate()
+        started = time.perf_counter()
+        with database.begin() as connection:
+            build(connection, args.people, args.activities)
+        with database.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        build_seconds = time.perf_counter() - started
+
+        ctx = CompileContext(
+            catalogue=Catalogue.standard(),
+            person=person_table(FieldRegistry.standard()),
+            moment=Moment(now=NOW, zone=ZoneInfo("UTC")),
+        )
+        compiled = compile_rules(RULES, ctx)
+        assert compiled.valid, compiled.problems
+        counts: list[float] = []
+        count = 0
+        with database.read() as connection:
+            for _ in range(args.repeat):
+                tick = time.perf_counter()
+                count = connection.execute(count_query(compiled, ctx)).scalar_one()
+                counts.append(time.perf_counter() - tick)
+
+        probe_ctx = ctx.at(Placement.PERSON)
+        probe = compile_rules(RULES, probe_ctx)
+        statement = select(probe.predicate).where(probe_ctx.person.c.id == bindparam("person_id"))
+        rng = random.Random(7)
+        timings: list[float] = []
+        qualified = 0
+        with database.read() as connection:
+            for _ in range(args.probes):
+                person_id = rng.randint(1, args.people)
+                tick = time.perf_counter()
+                qualified += bool(connection.execute(statement, {"person_id": person_id}).scalar())
+                timings.append(time.perf_counter() - tick)
+        database.dispose()
+
+    print(
+        json.dumps(
+            {
+                "backend": database.engine.dialect.name,
+                "people": args.people,
+                "activities": args.activities,
+                "build_s": round(build_seconds, 1),
+                "count": count,
+                "count_s_median": round(statistics.median(counts), 3),
+                "count_s_first": round(counts[0], 3),
+                "person_check_ms_median": round(statistics.median(timings) * 1000, 3),
+                "person_check_ms_p95": round(
+                    sorted(timings)[int(len(timings) * 0.95) - 1] * 1000, 3
+                ),
+                "person_checks_qualified": qualified,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
