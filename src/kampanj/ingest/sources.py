@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -48,10 +48,10 @@ class LineReader:
     number is recorded in `bad_lines` for the caller to report.
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: Iterable[bytes], *, lines_before: int = 0) -> None:
         self._handle = handle
         self.bytes_read = 0
-        self.line = 0
+        self.line = lines_before  # lines of the file before ``handle``'s first one
         self.bad_lines: list[int] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -108,6 +108,11 @@ def csv_header(reader: LineReader, lines: Iterator[str]) -> tuple[list[str], Ite
     if reader.bad_lines:
         raise ImportFileError("the header line is not valid UTF-8 text")
     return header, _csv_records(reader, rows)
+
+
+def csv_records(reader: LineReader) -> Iterator[Record]:
+    """The CSV records of ``reader``'s lines (no header), each with its starting line."""
+    return _csv_records(reader, csv.reader(iter(reader), strict=True))
 
 
 def _csv_records(reader: LineReader, rows: Iterator[list[str]]) -> Iterator[Record]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import ARRAY, Connection, Integer, RowMapping, bindparam, func, insert, select
 
 from kampanj.model.activities import Activity
 from kampanj.store.bulk import bulk_insert
@@ -40,6 +41,42 @@ def insert_activities(
     pick = itemgetter(*columns)
     values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
     bulk_insert(connection, activity, columns, values, constants)
+
+
+def insert_activity_per_person(
+    connection: Connection, person_ids: Sequence[int], constants: Mapping[str, Any]
+) -> None:
+    """Append one activity per person in ``person_ids`` (ascending), all columns but
+    ``person_id`` taken from ``constants``, as one set-based INSERT … SELECT.
+
+    The engine writes the same activity for a whole cohort this way; imports use it for
+    New Lead (ACT-7). Activity ids ascend with ``person_ids`` (ACT-2).
+    """
+    if not person_ids:
+        return
+    ids = _person_id_source(connection, person_ids)
+    values = {
+        name: bindparam(f"c_{name}", value, type_=activity.c[name].type)
+        for name, value in constants.items()
+    }
+    selected = select(ids.c.person_id, *(v.label(n) for n, v in values.items())).order_by(
+        ids.c.person_id
+    )
+    connection.execute(insert(activity).from_select(["person_id", *values], selected))
+
+
+def _person_id_source(connection: Connection, person_ids: Sequence[int]) -> Any:
+    """A one-column (``person_id``) selectable over ``person_ids``, bound as one parameter."""
+    if connection.dialect.name == "postgresql":
+        return (
+            func.unnest(bindparam("person_ids", list(person_ids), type_=ARRAY(Integer)))
+            .table_valued("person_id")
+            .render_derived(name="ids")
+        )
+    each = func.json_each(bindparam("person_ids", json.dumps(list(person_ids)))).table_valued(
+        "value"
+    )
+    return select(each.c.value.label("person_id")).subquery("ids")
 
 
 def activity_row(

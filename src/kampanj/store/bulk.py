@@ -10,10 +10,11 @@ rows go to the driver's ``executemany`` in one call.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import Boolean, Connection, Table, bindparam, insert
 
 Processor = Callable[[Any], Any]
 
@@ -35,7 +36,10 @@ def bulk_insert(
     compiled = statement.compile(dialect=dialect)
     processors: list[tuple[int, Processor]] = []
     for index, name in enumerate(columns):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column_type = table.c[name].type
+        if isinstance(column_type, Boolean):
+            continue  # both drivers bind Python bools natively; values are validated already
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             processors.append((index, processor))
     fixed = []
@@ -48,10 +52,14 @@ def bulk_insert(
     sql = str(compiled)
     if compiled.positional:
         # The compiled statement lists columns in table order; put each row in that order.
-        order = itemgetter(*[names.index(name) for name in compiled.positiontup or ()])
-        ordered = [order((*row, *fixed)) for row in converted]
-        if len(names) == 1:
-            ordered = [(value,) for value in ordered]
+        positions = [names.index(name) for name in compiled.positiontup or ()]
+        if positions == list(range(len(names))):
+            ordered = [(*row, *fixed) for row in converted] if fixed else list(converted)
+        else:
+            order = itemgetter(*positions)
+            ordered = [order((*row, *fixed)) for row in converted]
+            if len(names) == 1:
+                ordered = [(value,) for value in ordered]
         if dialect.name == "sqlite":
             _sqlite_multi_values(connection, sql, ordered, len(names))
         else:
@@ -73,14 +81,12 @@ def _sqlite_multi_values(connection: Connection, sql: str, rows: list[Any], widt
     full = len(rows) - len(rows) % per
     if full:
         statement = f"{prefix} VALUES {', '.join([group] * per)}"
-        batches = [
-            tuple(value for row in rows[i : i + per] for value in row) for i in range(0, full, per)
-        ]
+        batches = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, full, per)]
         connection.exec_driver_sql(statement, batches)
     if full < len(rows):
         rest = rows[full:]
         statement = f"{prefix} VALUES {', '.join([group] * len(rest))}"
-        connection.exec_driver_sql(statement, tuple(value for row in rest for value in row))
+        connection.exec_driver_sql(statement, tuple(chain.from_iterable(rest)))
 
 
 def _convert(row: Sequence[Any], processors: list[tuple[int, Processor]]) -> list[Any]:
