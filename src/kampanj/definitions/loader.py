@@ -102,10 +102,6 @@ class LoadedDefinitions:
     sources: SourceMap = field(default_factory=SourceMap)
     """Where each object and each part of it was written."""
 
-    @property
-    def has_errors(self) -> bool:
-        return any(f.is_error for f in self.findings)
-
 
 def load_text(
     text: str,

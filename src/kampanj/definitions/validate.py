@@ -15,11 +15,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC
 from typing import Any
 
 from kampanj.definitions.findings import Finding, Severity
 from kampanj.definitions.sources import SourceMap, folder_key, object_key
+from kampanj.ingest.values import ValueConversionError, text_parser
 from kampanj.model.account import Definitions
 from kampanj.model.activities import (
     CUSTOM_ACTIVITY_TYPE_MIN_ID,
@@ -1928,34 +1929,13 @@ def _accepts_flow_action(trigger: Rule) -> bool:
 
 
 def _conversion_problem(data_type: FieldType, value: ParamValue) -> str | None:
-    """Why a literal cannot be stored in a field of ``data_type`` (FLOW-14)."""
-    text = str(value).strip()
-    if data_type in (FieldType.INTEGER, FieldType.SCORE):
-        if isinstance(value, bool) or not _INTEGER.match(text):
-            return "write a whole number"
-        if data_type is FieldType.SCORE and not -(2**31) <= int(text) < 2**31:
-            return "scores are signed 32-bit integers"
-        return None
-    if data_type in (FieldType.FLOAT, FieldType.CURRENCY):
-        try:
-            float(text)
-        except ValueError:
-            return "write a number"
-        return None
-    if data_type is FieldType.BOOLEAN:
-        if isinstance(value, bool) or text.casefold() in _BOOLEAN_TEXT:
-            return None
-        return "write true or false"
-    if data_type is FieldType.DATE:
-        try:
-            date.fromisoformat(text)
-        except ValueError:
-            return "write a date yyyy-MM-dd"
-        return None
-    if data_type is FieldType.DATETIME:
-        try:
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return "write an ISO date-time such as 2026-03-01T09:00:00"
-        return None
+    """Why a literal cannot be stored in a field of ``data_type`` (FLOW-14).
+
+    The import's converters decide, so a value lint accepts is one the field can hold.
+    """
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    try:
+        text_parser(data_type, UTC)(text)
+    except ValueConversionError as error:
+        return str(error)
     return None

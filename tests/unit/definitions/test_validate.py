@@ -457,3 +457,30 @@ def test_findings_are_sorted_by_line() -> None:
     )
     lines = [f.line or 0 for f in findings]
     assert lines == sorted(lines) and len(findings) == 3
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "reason"),
+    [
+        ("Trail", "x" * 256, "at most 255 are allowed"),
+        ("Lead Score", "1.5", "is not an integer"),
+        ("Behavior Score", "3000000000", "outside the score range"),
+        ("Unsubscribed", "maybe", "is not a boolean"),
+    ],
+)
+def test_change_data_value_literals_convert_like_an_import(
+    attribute: str, value: str, reason: str
+) -> None:
+    """FLOW-14: lint refuses exactly the values an import would refuse, with its reason."""
+    _, findings = lint(
+        program(
+            f"""
+            - name: X
+              {ANY_FILTER}
+              flow:
+                - Change Data Value: {{attribute: {attribute}, newValue: "{value}"}}
+            """
+        )
+    )
+    (finding,) = only(findings, "STEP_PARAM_INVALID")
+    assert reason in finding.message and "(FLOW-14)" in finding.message
