@@ -29,6 +29,7 @@ from kampanj.model.smartlists import Condition, FilterMatchType, Rule, SmartList
 from kampanj.smartlist.catalogue import TIME_FRAMES
 from kampanj.smartlist.compiler import compile_rules, members_query
 from kampanj.smartlist.context import CompileContext
+from kampanj.smartlist.explain import explain_rules
 from kampanj.store.database import Database
 
 EXAMPLES = int(os.environ.get("KAMPANJ_SMARTLIST_EXAMPLES", "60"))
@@ -276,6 +277,11 @@ def test_compiled_smart_list_selects_what_the_reference_selects(
             assert compiled.valid, compiled.problems
             selected = list(connection.execute(members_query(compiled, ctx)).scalars())
             assert selected == reference_members(rules, world), rules
+        # EXPL-5: explain reaches the compiler's verdict for every person.
+        first = list(connection.execute(members_query(compile_rules(many[0], ctx), ctx)).scalars())
+        for person in world.people:
+            explained = explain_rules(connection, many[0], ctx, person.id)
+            assert explained.result is (person.id in first), explained
 
 
 _PREPARED: dict[str, tuple[CompileContext, int]] = {}
