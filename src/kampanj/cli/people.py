@@ -22,8 +22,8 @@ from kampanj.clock import SystemClock
 from kampanj.errors import NotFoundError
 from kampanj.ingest.people import Lookup, import_people
 from kampanj.ingest.sources import SourceFormat
-from kampanj.ingest.values import format_value, json_value
 from kampanj.model.activities import Activity, ActivityTypeRegistry
+from kampanj.model.conversions import format_value, json_value
 from kampanj.store.activities_repo import activities_for_person
 from kampanj.store.people_repo import get_person
 from kampanj.store.registry import load_activity_types, load_field_registry

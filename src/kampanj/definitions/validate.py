@@ -20,7 +20,6 @@ from typing import Any
 
 from kampanj.definitions.findings import Finding, Severity
 from kampanj.definitions.sources import SourceMap, folder_key, object_key
-from kampanj.ingest.values import ValueConversionError, text_parser
 from kampanj.model.account import Definitions
 from kampanj.model.activities import (
     CUSTOM_ACTIVITY_TYPE_MIN_ID,
@@ -42,6 +41,7 @@ from kampanj.model.campaigns import (
     StepType,
     Weekday,
 )
+from kampanj.model.conversions import ValueConversionError, text_parser
 from kampanj.model.fields import (
     FIELD_NAME_PATTERN,
     STANDARD_FIELDS,

@@ -25,7 +25,8 @@ from kampanj.clock import Clock
 from kampanj.ingest.account import account_zone
 from kampanj.ingest.report import ActivityImportReport, ProgressCallback, Skips, no_progress
 from kampanj.ingest.sources import LineReader, Record, jsonl_records, open_source
-from kampanj.ingest.values import (
+from kampanj.model.activities import ActivityTypeDef, ActivityTypeRegistry
+from kampanj.model.conversions import (
     CLEAR,
     UNCHANGED,
     ValueConversionError,
@@ -33,7 +34,6 @@ from kampanj.ingest.values import (
     json_value,
     parse_datetime,
 )
-from kampanj.model.activities import ActivityTypeDef, ActivityTypeRegistry
 from kampanj.model.fields import FieldType
 from kampanj.store import people_repo
 from kampanj.store.activities_repo import activity_row, insert_activities

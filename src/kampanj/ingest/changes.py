@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from kampanj.ingest.values import format_value
 from kampanj.model.activities import StandardActivity
+from kampanj.model.conversions import format_value
 from kampanj.model.fields import FieldDef
 from kampanj.model.people import FieldValue
 from kampanj.store.activities_repo import activity_row

@@ -28,7 +28,7 @@ from kampanj.ingest.sources import (
     jsonl_records,
     open_source,
 )
-from kampanj.ingest.values import (
+from kampanj.model.conversions import (
     CLEAR,
     CLEAR_TEXT,
     MAX_STRING_LENGTH,

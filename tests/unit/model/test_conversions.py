@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kampanj.ingest.values import (
+from kampanj.model.conversions import (
     CLEAR,
     UNCHANGED,
     ValueConversionError,
