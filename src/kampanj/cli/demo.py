@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -152,6 +154,12 @@ def _print_summary(
         history.add_row(name, f"{count:,}")
     console.print(Columns([account, history]))
     console.print(f"Done in {seconds:.1f} s. Next:")
-    url = database.url
-    console.print(f"  kampanj people show 1 --db {url}", highlight=False)
-    console.print(f"  kampanj lint examples/lead-lifecycle --db {url}", highlight=False)
+    command, url = _how_we_were_called(), database.url
+    console.print(f"  {command} people show 1 --db {url}", highlight=False)
+    console.print(f"  {command} lint examples/lead-lifecycle --db {url}", highlight=False)
+
+
+def _how_we_were_called() -> str:
+    """``kampanj`` as the user ran it (e.g. ``.venv/bin/kampanj`` from `make demo`)."""
+    invoked = Path(sys.argv[0])
+    return shlex.quote(str(invoked)) if invoked.name == "kampanj" else "kampanj"
