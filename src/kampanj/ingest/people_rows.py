@@ -301,7 +301,9 @@ def _read_batch_fast(state: _CsvState, batch: list[bytes], first: int, pending: 
         if column.parse is None:
             if max(map(len, texts)) > column.limit:
                 return False
-            values.append(texts)
+            # Interned, the repeats of low-cardinality columns (country, status, company …)
+            # pickle as back-references: the writing process then builds each string once.
+            values.append(tuple(map(sys.intern, texts)))
             continue
         try:
             values.append(column.parse_column(texts))  # type: ignore[misc]
