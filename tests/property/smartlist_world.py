@@ -226,6 +226,15 @@ def date_matches(value: datetime | date | None, op: str, values: tuple[Any, ...]
 _ABSOLUTE = {"is", "is not", "between", "after", "before", "on or after", "on or before"}
 
 
+def simple_lower(text: str) -> str:
+    """Each character's simple Unicode lowercase mapping, one at a time (SL-12).
+
+    This is PostgreSQL's ``lower()`` under a libc UTF-8 locale: no final-sigma context
+    (``Σ`` is always ``σ``) and ``İ`` becomes plain ``i``.
+    """
+    return "".join("i" if char == "\u0130" else char.lower() for char in text)
+
+
 def text_matches(value: str | None, op: str, values: tuple[Any, ...]) -> bool:
     """SL-11, SL-12."""
     empty = value is None or value == ""
@@ -233,8 +242,8 @@ def text_matches(value: str | None, op: str, values: tuple[Any, ...]) -> bool:
         return empty
     if op == "is not empty":
         return not empty
-    text = (value or "").lower()
-    wanted = [str(v).lower() for v in values]
+    text = simple_lower(value or "")
+    wanted = [simple_lower(str(v)) for v in values]
     positive = {
         "is": lambda w: text == w,
         "starts with": lambda w: text.startswith(w),

@@ -34,8 +34,17 @@ from kampanj.store.database import Database
 
 EXAMPLES = int(os.environ.get("KAMPANJ_SMARTLIST_EXAMPLES", "60"))
 
-names = st.sampled_from([None, "", "Ann", "anna", "Bo", "a_b", "50%", "ANNIKA"])
-text_values = st.sampled_from(["an", "A", "bo", "a_", "%", "ann", "x"])
+# Non-ASCII letters whose folding SQLite's built-in lower() would miss (SL-12): Å/Ö/É,
+# ẞ → ß, Σ → σ in any position, İ → i.
+names = st.sampled_from(
+    [
+        *(None, "", "Ann", "anna", "Bo", "a_b", "50%", "ANNIKA"),
+        *("Åsa", "ÅSA", "Örjan", "ÉLODIE", "élan", "STRAẞE", "straße", "ΟΔΟΣ", "İDA"),
+    ]
+)
+text_values = st.sampled_from(
+    ["an", "A", "bo", "a_", "%", "ann", "x", "å", "ÅS", "ö", "É", "ß", "ẞ", "σ", "ΟΔΟΣ", "id"]
+)
 scores = st.sampled_from([None, 0, 5, 10, -3])
 score_values = st.sampled_from([0, 5, 10, 7, -3])
 days = st.integers(min_value=-400, max_value=60)
@@ -211,8 +220,10 @@ def worlds(draw: st.DrawFn) -> World:
         attributes: dict[str, object] = {}
         primary = None
         if type_id == StandardActivity.VISIT_WEBPAGE:
-            primary = draw(st.sampled_from([None, "/pricing", "/Annual", "/bo_x", "/"]))
-            browser = draw(st.sampled_from([None, "Annex", "Bolt"]))
+            primary = draw(
+                st.sampled_from([None, "/pricing", "/Annual", "/bo_x", "/", "/Åre", "/ÉTÉ"])
+            )
+            browser = draw(st.sampled_from([None, "Annex", "Bolt", "Ängel", "ÖSA"]))
             if browser:
                 attributes["Browser"] = browser
         else:

@@ -21,6 +21,7 @@ from kampanj.model.fields import FieldType
 from kampanj.model.smartlists import Value
 from kampanj.smartlist import dates
 from kampanj.smartlist.catalogue import ANY_OPERATOR
+from kampanj.smartlist.folding import fold_case, fold_sql
 
 NEGATIVE_TEXT_OPERATORS = frozenset({"is not", "not starts with", "not contains"})  # SL-11
 
@@ -228,8 +229,8 @@ def _or_empty(operand: ColumnElement[Any], body: ColumnElement[bool]) -> ColumnE
 def _text_sql(
     operand: ColumnElement[Any], operator: str, values: Sequence[Value]
 ) -> ColumnElement[bool]:
-    folded = func.lower(operand)
-    wanted = [text_value(v).lower() for v in values]
+    folded = fold_sql(operand)  # SL-12: the same folding on every backend
+    wanted = [fold_case(text_value(v)) for v in values]
     if operator == "is empty":
         return or_(operand.is_(None), operand == literal(""))
     if operator == "is not empty":

@@ -27,6 +27,7 @@ from kampanj.smartlist.conditions import (
     text_value,
 )
 from kampanj.smartlist.context import InvalidSmartList, checked_operator
+from kampanj.smartlist.folding import fold_case
 
 ActivityTest = Callable[[Activity], bool]
 
@@ -157,8 +158,8 @@ def _text_holds(value: Any, operator: str, values: Sequence[Value]) -> bool:
         return bool(text)
     if not text:
         return operator in NEGATIVE_TEXT_OPERATORS  # SL-12
-    folded = text.lower()
-    wanted = [text_value(v).lower() for v in values]
+    folded = fold_case(text)
+    wanted = [fold_case(text_value(v)) for v in values]
     if operator in ("is", "is not"):
         hit = folded in wanted
     elif operator in ("starts with", "not starts with"):

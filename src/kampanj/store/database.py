@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from kampanj.errors import ConfigurationError
+from kampanj.smartlist.folding import SQLITE_FOLD_FUNCTION, sqlite_fold
 
 DATABASE_URL_ENV = "KAMPANJ_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "kampanj.db"
@@ -70,6 +71,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
+        # SL-12: case-insensitive operators fold Unicode text as PostgreSQL's lower() does.
+        dbapi_connection.create_function(SQLITE_FOLD_FUNCTION, 1, sqlite_fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

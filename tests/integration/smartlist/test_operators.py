@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, Date, Float, String, cast, literal, select
 from sqlalchemy.types import TypeEngine
 
 from kampanj.smartlist.conditions import Moment, Shape, condition_sql
+from kampanj.smartlist.folding import fold_case, fold_sql
 from kampanj.smartlist.triggers import value_holds
 from kampanj.store.database import Database
 from kampanj.store.types import UtcDateTime
@@ -53,6 +54,15 @@ CASES: list[tuple[str, Shape, Any, str, tuple[Any, ...], bool]] = [
     ("SL-12", T, None, "is empty", (), True),
     ("SL-12", T, " ", "is not empty", (), True),
     ("SL-12", T, None, "is", ("x",), False),
+    # SL-12 beyond ASCII: both backends fold Å, Ö, É, ẞ, Σ and İ the same way
+    ("SL-12", T, "Åsa Öberg", "is", ("åsa öberg",), True),
+    ("SL-12", T, "åsa", "is", ("ÅSA",), True),
+    ("SL-12", T, "ÉCOLE", "starts with", ("éc",), True),
+    ("SL-12", T, "Örebro", "not contains", ("ÖRE",), False),
+    ("SL-12", T, "STRAẞE", "contains", ("ß",), True),
+    ("SL-12", T, "ΟΔΟΣ", "is", ("οδοσ",), True),
+    ("SL-12", T, "İstanbul", "starts with", ("ist",), True),
+    ("SL-12", T, "Ängel", "is not", ("ängel", "x"), False),
     # SL-13: null counts as 0 for is / is not, never matches comparisons
     ("SL-13", N, None, "is", (0,), True),
     ("SL-13", N, None, "is not", (0,), False),
@@ -195,3 +205,21 @@ def test_operators_in_sql(database: Database) -> None:
             if got is None or bool(got) is not expected:
                 wrong.append((rule, value, operator, values, got))
     assert wrong == []
+
+
+def test_text_folding_matches_postgresql_lower(database: Database) -> None:
+    """SL-12: folding in SQL equals `fold_case` for every cased character of the BMP.
+
+    On PostgreSQL this checks the claim the compiler relies on — ``lower()`` under the
+    server's locale is the per-character simple mapping; on SQLite it checks the function
+    registered on the connection.
+    """
+    cased = "".join(
+        chr(code)
+        for code in range(0x80, 0x10000)
+        if not 0xD800 <= code < 0xE000 and chr(code).lower() != chr(code)
+    )
+    with database.read() as connection:
+        got = connection.execute(select(fold_sql(literal(cased, String())))).scalar_one()
+    assert len(cased) > 1000
+    assert got == fold_case(cased)

@@ -1,0 +1,63 @@
+"""Case folding for the case-insensitive text operators (SL-12), the same on every backend.
+
+PostgreSQL's ``lower()`` under a libc UTF-8 locale maps each character through its
+simple Unicode lowercase mapping (``Å`` → ``å``, ``ẞ`` → ``ß``, ``Σ`` → ``σ`` wherever it
+stands, ``İ`` → ``i``), while SQLite's built-in ``lower()`` maps ASCII letters only. So
+on SQLite the compiler calls `SQLITE_FOLD_FUNCTION`, which the database layer registers
+on every connection as `fold_case`; on PostgreSQL it calls ``lower()``. Filter values are
+folded in Python with the same `fold_case`, and so is the in-memory trigger matcher.
+
+SQLite's ``lower`` itself is left alone: the ``lower(email)`` index that e-mail lookups
+use depends on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+SQLITE_FOLD_FUNCTION = "kampanj_fold"
+"""Name of the SQL function registered on SQLite connections."""
+
+# Python's str.lower applies full case mapping: ``İ`` becomes two characters and a final
+# ``Σ`` becomes ``ς``. Folding one character at a time, with U+0130's simple mapping,
+# gives the per-character simple mapping PostgreSQL applies.
+_SIMPLE_EXCEPTIONS = {"\u0130": "i"}
+
+
+def fold_case(text: str) -> str:
+    """``text`` with every character replaced by its simple lowercase mapping."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_SIMPLE_EXCEPTIONS.get(char) or char.lower() for char in text)
+
+
+def sqlite_fold(value: Any) -> Any:
+    """The SQLite function body: folds text, passes NULL and other types through."""
+    return fold_case(value) if isinstance(value, str) else value
+
+
+class folded(FunctionElement[str]):
+    """``operand`` case-folded by the backend's rule (see module docs)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(folded)
+def _fold_with_lower(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _fold_with_registered_function(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+def fold_sql(operand: ColumnElement[Any]) -> ColumnElement[str]:
+    """``operand`` folded in SQL exactly as `fold_case` folds Python text."""
+    return folded(operand)
