@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import tzinfo
-from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+
+from sqlalchemy import Connection
 
 from kampanj.clock import Clock
 from kampanj.ingest.account import account_zone
-from kampanj.ingest.report import ActivityImportReport, ProgressCallback, Skips, no_progress
-from kampanj.ingest.sources import LineReader, Record, jsonl_records, open_source
+from kampanj.ingest.pipeline import background_chunks, worth_a_second_process
+from kampanj.ingest.report import (
+    ActivityImportReport,
+    ProgressCallback,
+    SkippedRow,
+    Skips,
+    no_progress,
+)
+from kampanj.ingest.sources import LineReader, jsonl_records, open_source
 from kampanj.model.activities import ActivityTypeDef, ActivityTypeRegistry
 from kampanj.model.conversions import (
     CLEAR,
@@ -55,9 +64,23 @@ _KEYS = (
 )
 
 
-class _Pending(NamedTuple):
-    line: int
-    row: dict[str, Any]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _ParseSpec:
+    """What parsing needs; picklable so it can run in the pipeline's second process."""
+
+    source: Path
+    types: ActivityTypeRegistry
+    zone: tzinfo
+    chunk_size: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Chunk:
+    """Activity rows parsed from a stretch of the file, with the lines skipped on the way."""
+
+    rows: list[tuple[int, dict[str, Any]]]  # (line, row for insert_activities)
+    skipped: list[SkippedRow]
+    bytes_read: int
 
 
 def import_activities(
@@ -67,49 +90,69 @@ def import_activities(
     clock: Clock,
     on_progress: ProgressCallback = no_progress,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    parallel: bool | None = None,
 ) -> ActivityImportReport:
-    """Append the activities in the JSONL file ``source``; they fire nothing (ACT-6)."""
+    """Append the activities in the JSONL file ``source``; they fire nothing (ACT-6).
+
+    ``parallel`` parses in a second process while this one writes; None decides by file
+    size and core count.
+    """
     del clock  # imported activities carry their own dates; nothing here reads the time
     started = time.perf_counter()
+    handle, total = open_source(source)
+    handle.close()
     with database.read() as connection:
         types = load_activity_types(connection)
         zone = account_zone(connection)
+    spec = _ParseSpec(source=source, types=types, zone=zone, chunk_size=chunk_size)
+    if parallel is None:
+        parallel = worth_a_second_process(total)
+    chunks = background_chunks(_parse_chunks, spec) if parallel else _parse_chunks(spec)
     skips = Skips()
     imported = 0
-    handle, total = open_source(source)
-    with handle:
-        reader = LineReader(handle)
-        pending = _rows(jsonl_records(reader), types, zone, skips)
-        while chunk := list(islice(pending, chunk_size)):
+    for chunk in chunks:
+        skips.rows.extend(chunk.skipped)
+        if chunk.rows:
             with database.begin() as connection:
-                known = people_repo.existing_ids(connection, (p.row["person_id"] for p in chunk))
-                rows = []
-                for item in chunk:
-                    if item.row["person_id"] in known:
-                        rows.append(item.row)
-                    else:
-                        skips.add(item.line, f"person {item.row['person_id']} does not exist")
-                insert_activities(connection, rows)
-                imported += len(rows)
-            on_progress(reader.bytes_read, total)
+                imported += _write_chunk(connection, chunk, skips)
+        on_progress(chunk.bytes_read, total)
     return ActivityImportReport(
         imported=imported, skipped=skips.frozen(), seconds=time.perf_counter() - started
     )
 
 
-def _rows(
-    records: Iterator[Record], types: ActivityTypeRegistry, zone: tzinfo, skips: Skips
-) -> Iterator[_Pending]:
-    for record in records:
-        if record.error is not None or not isinstance(record.document, dict):
-            skips.add(record.line, record.error or "unreadable row")
-            continue
-        try:
-            row = _activity(record.document, types, zone)
-        except ValueConversionError as error:
-            skips.add(record.line, str(error))
-            continue
-        yield _Pending(record.line, row)
+def _write_chunk(connection: Connection, chunk: _Chunk, skips: Skips) -> int:
+    known = people_repo.existing_ids(connection, (row["person_id"] for _, row in chunk.rows))
+    rows = []
+    for line, row in chunk.rows:
+        if row["person_id"] in known:
+            rows.append(row)
+        else:
+            skips.add(line, f"person {row['person_id']} does not exist")
+    insert_activities(connection, rows)
+    return len(rows)
+
+
+def _parse_chunks(spec: _ParseSpec) -> Iterator[_Chunk]:
+    handle, _size = open_source(spec.source)
+    with handle:
+        reader = LineReader(handle)
+        rows: list[tuple[int, dict[str, Any]]] = []
+        skipped: list[SkippedRow] = []
+        for record in jsonl_records(reader):
+            if record.error is not None or not isinstance(record.document, dict):
+                skipped.append(
+                    SkippedRow(line=record.line, reason=record.error or "unreadable row")
+                )
+            else:
+                try:
+                    rows.append((record.line, _activity(record.document, spec.types, spec.zone)))
+                except ValueConversionError as error:
+                    skipped.append(SkippedRow(line=record.line, reason=str(error)))
+            if len(rows) >= spec.chunk_size:
+                yield _Chunk(rows=rows, skipped=skipped, bytes_read=reader.bytes_read)
+                rows, skipped = [], []
+        yield _Chunk(rows=rows, skipped=skipped, bytes_read=reader.bytes_read)
 
 
 def _activity(

@@ -39,7 +39,7 @@ from kampanj.ingest.people_rows import (
     RowChunk,
     parse_chunks,
 )
-from kampanj.ingest.pipeline import background_chunks, can_run_in_background
+from kampanj.ingest.pipeline import background_chunks, worth_a_second_process
 from kampanj.ingest.report import ImportReport, ProgressCallback, Skips, no_progress
 from kampanj.ingest.sources import SourceFormat, format_for, open_source
 from kampanj.model.fields import FieldDef
@@ -52,8 +52,6 @@ from kampanj.store.registry import load_field_registry, person_table
 __all__ = ["DEFAULT_CHUNK_SIZE", "Lookup", "import_people"]
 
 DEFAULT_CHUNK_SIZE = 10_000  # rows per transaction: large enough for bulk speed, small in memory
-# Below this size a second process costs more to start than it saves.
-BACKGROUND_PARSE_MIN_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,7 +118,7 @@ def import_people(
 
 def _chunks(spec: ParseSpec, size: int, parallel: bool | None) -> Iterator[RowChunk]:
     if parallel is None:
-        parallel = size >= BACKGROUND_PARSE_MIN_BYTES and can_run_in_background()
+        parallel = worth_a_second_process(size)
     return background_chunks(parse_chunks, spec) if parallel else parse_chunks(spec)
 
 

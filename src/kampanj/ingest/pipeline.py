@@ -42,9 +42,14 @@ class _Failed:
     user_error: type[UserError] | None
 
 
-def can_run_in_background() -> bool:
-    """Whether a second process would run on a core of its own."""
-    return (os.cpu_count() or 1) > 1
+# Below this file size a second process costs more to start than it saves.
+BACKGROUND_MIN_BYTES = 4 * 1024 * 1024
+
+
+def worth_a_second_process(size_bytes: int) -> bool:
+    """Whether parsing a file of ``size_bytes`` in a second process would pay off: the file
+    is large enough and the second process would run on a core of its own."""
+    return size_bytes >= BACKGROUND_MIN_BYTES and (os.cpu_count() or 1) > 1
 
 
 def background_chunks(produce: Callable[[A], Iterator[T]], argument: A) -> Iterator[T]:

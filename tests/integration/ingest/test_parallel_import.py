@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from kampanj.clock import FixedClock
 from kampanj.errors import ImportFileError
+from kampanj.ingest.activities import import_activities
 from kampanj.ingest.people import import_people
 from kampanj.store.database import Database
 from kampanj.store.schema import activity, person
@@ -71,3 +73,56 @@ def test_a_file_error_in_the_background_process_is_the_same_user_error(
     source.write_text("email,shoeSize\na@example.com,42\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="unknown column 'shoeSize'"):
         import_people(database, source, clock=FixedClock(NOW), parallel=True)
+
+
+def test_activity_history_parsed_in_the_background_is_the_same(
+    database: Database, tmp_path: Path
+) -> None:
+    """ACT-6/ACT-9: same rows written and same lines skipped whichever process parses."""
+    people_file = tmp_path / "people.csv"
+    people_file.write_text(
+        "email\n" + "".join(f"p{n}@example.com\n" for n in range(1, 6)), encoding="utf-8"
+    )
+    import_people(database, people_file, clock=FixedClock(NOW))
+    with database.read() as connection:
+        first_id = connection.execute(select(person.c.id).order_by(person.c.id)).scalars().first()
+    assert first_id is not None
+    lines = []
+    for n in range(40):
+        person_id = first_id + n % 7  # ids beyond the fifth person do not exist
+        page = "x" if n % 9 else {"not": "text"}
+        lines.append(
+            json.dumps(
+                {
+                    "personId": person_id,
+                    "activityType": "Visit Webpage",
+                    "activityDate": f"2026-02-{1 + n % 28:02d}T10:00:00Z",
+                    "primaryAttributeValue": "/pricing",
+                    "attributes": {"Webpage URL": page},
+                }
+            )
+        )
+    history = tmp_path / "history.jsonl"
+    history.write_text("\n".join(lines) + "\nnot json\n", encoding="utf-8")
+
+    def run(parallel: bool) -> tuple[object, list[tuple[object, ...]]]:
+        with database.begin() as connection:
+            connection.execute(
+                activity.delete().where(activity.c.activity_type_id != 12)  # keep New Lead
+            )
+        report = import_activities(
+            database, history, clock=FixedClock(NOW), chunk_size=6, parallel=parallel
+        )
+        with database.read() as connection:
+            rows = connection.execute(
+                select(activity.c.person_id, activity.c.activity_date, activity.c.attributes)
+                .where(activity.c.activity_type_id == 1)
+                .order_by(activity.c.id)
+            ).all()
+        return report.skipped, [tuple(row) for row in rows]
+
+    inline, background = run(False), run(True)
+    assert inline == background
+    skipped_lines = {s.line for s in inline[0]}  # type: ignore[attr-defined]
+    assert 41 in skipped_lines  # the line that is not JSON
+    assert len(inline[1]) == len([n for n in range(40) if n % 7 < 5 and n % 9])
