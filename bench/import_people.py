@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from _machine import StealMeter, cpu_loop_seconds
 
 from kampanj.clock import FixedClock
 from kampanj.ingest.people import DEFAULT_CHUNK_SIZE, import_people
@@ -37,24 +38,6 @@ def peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return (own + children) / 1024  # ru_maxrss is in KiB on Linux
-
-
-def cpu_loop_seconds() -> float:
-    started = time.perf_counter()
-    total = 0
-    for number in range(10_000_000):
-        total += number
-    return time.perf_counter() - started
-
-
-def cpu_ticks() -> tuple[int, int]:
-    """(steal, total) CPU ticks since boot from /proc/stat; (0, 0) where unavailable."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return 0, 0
-    ticks = [int(value) for value in fields]
-    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
 
 
 def fresh_database(url: str | None, scratch: Path, run: int) -> Database:
@@ -82,7 +65,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     runs: list[float] = []
-    steal_before, total_before = cpu_ticks()
+    steal = StealMeter.start()
     with tempfile.TemporaryDirectory() as scratch:
         csv_path = write_people_csv(Path(scratch) / "people.csv", args.people, args.seed)
         calibration = cpu_loop_seconds()
@@ -96,9 +79,7 @@ def main() -> None:
             runs.append(time.perf_counter() - started)
             backend = database.dialect
             database.dispose()
-    steal_after, total_after = cpu_ticks()
-    elapsed_ticks = total_after - total_before
-    steal_pct = 100 * (steal_after - steal_before) / elapsed_ticks if elapsed_ticks else 0.0
+    steal_pct = steal.percent()
     best = min(runs)
     result = {
         "people": report.created + report.updated + report.unchanged,
@@ -111,7 +92,7 @@ def main() -> None:
         "skipped": len(report.skipped),
         "chunk_size": args.chunk_size,
         "cpu_loop_s": round(calibration, 2),
-        "cpu_steal_pct": round(steal_pct, 1),
+        "cpu_steal_pct": steal_pct,
     }
     print(json.dumps(result))
 
