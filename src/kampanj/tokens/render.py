@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from kampanj.model.fields import FieldDef, FieldRegistry, FieldType
@@ -338,15 +337,14 @@ class _Builder:
             return
         read = _field_reader(field, self.context.system.zone)
         column = field.column
-        getter = itemgetter(column)
         self.slot(
             ref,
             TokenSource.FIELD,
-            lambda row: read(row[column]),
+            lambda row: read(row.get(column)),
             frozenset({column}),
             kind=kind_of(field.data_type),
             html_field=field.is_html_encoding_in_email,
-            batch=lambda rows: map(read, map(getter, rows)),
+            batch=lambda rows: map(read, [row.get(column) for row in rows]),
         )
 
     def my(self, ref: TokenRef) -> None:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from kampanj.tokens.context import TokenContext
+from kampanj.tokens.overrides import RunOverrides
+from kampanj.tokens.provenance import Inheritance, Provenance, TokenSource
+from kampanj.tokens.render import compile_template
+from kampanj.tokens.tree import LocationType
 from unit.tokens.tokenworld import (
     FIELDS,
     PARENT_FALSE,
@@ -13,12 +19,6 @@ from unit.tokens.tokenworld import (
     context,
     wx1_tree,
 )
-
-from kampanj.tokens.context import TokenContext
-from kampanj.tokens.overrides import RunOverrides
-from kampanj.tokens.provenance import Inheritance, Provenance, TokenSource
-from kampanj.tokens.render import compile_template
-from kampanj.tokens.tree import LocationType
 
 
 def _score(ctx: TokenContext) -> Provenance:

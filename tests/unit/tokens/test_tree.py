@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from unit.tokens.tokenworld import WS, folder, program, token
-
 from kampanj.model.tokens import MyTokenType
 from kampanj.tokens.tree import LocationType, TokenStatus, TokenTree
+from unit.tokens.tokenworld import WS, folder, program, token
 
 MGMT = ("Lead Management",)
 SCORING = ("Lead Management", "Lead Scoring")
