@@ -6,6 +6,10 @@ with ``and_`` / ``or_`` / ``not_``. Triggers are not part of the boolean: they a
 matched in memory (`kampanj.smartlist.triggers`) and only decide *when* the filters are
 checked (SL-2). A smart list that is invalid for any SL-9 reason compiles to ``false``
 and carries its reasons (SL-10).
+
+Two entry points: `compile_rules` for stand-alone smart lists (filters only, SL-7: a
+trigger there makes the list invalid) and `compile_campaign_rules` for a campaign's whole
+smart list, whose triggers are compiled to matchers and checked with the filters.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, not_, or_, select, true
 
+from kampanj.model.activities import Activity
 from kampanj.model.smartlists import FilterMatchType, Rule, SmartListRules
 from kampanj.smartlist import compile_activities as activities
 from kampanj.smartlist import compile_fields as fields
@@ -38,6 +43,7 @@ from kampanj.smartlist.logic import (
     check_logic,
     parse_logic_expression,
 )
+from kampanj.smartlist.triggers import NO_TRIGGERS, TriggerMatcher, TriggerSet, compile_trigger
 
 T = TypeVar("T")
 
@@ -57,10 +63,23 @@ class CompiledSmartList:
     """The logic tree over filter numbers; None for no filters or an invalid list."""
     problems: tuple[str, ...] = ()
     """Why the smart list is invalid (SL-9); empty when valid."""
+    triggers: TriggerSet = NO_TRIGGERS
+    """A campaign's triggers as in-memory matchers (empty for stand-alone lists and
+    whenever the list is invalid)."""
 
     @property
     def valid(self) -> bool:
         return not self.problems
+
+    def fired_by(self, activity: Activity) -> bool:
+        """Whether ``activity`` lets the filters be checked (SL-2, SL-10).
+
+        True for a valid list without triggers (batch qualification) or when a trigger
+        matches; never for an invalid list.
+        """
+        if not self.valid:
+            return False
+        return not self.triggers.matchers or self.triggers.matches(activity)
 
 
 def _nested(rules: SmartListRules, ctx: CompileContext) -> ColumnElement[bool]:
@@ -170,8 +189,44 @@ def evaluate_logic(
 
 
 def compile_rules(rules: SmartListRules, ctx: CompileContext) -> CompiledSmartList:
-    """Compile every filter and the logic; an invalid smart list yields ``false`` (SL-10)."""
+    """A stand-alone smart list: filters and logic; ``false`` when invalid (SL-7, SL-10).
+
+    Triggers have no place here (SL-7); each one is reported as a problem.
+    """
+    problems = [
+        f"trigger {number} ({rule.name}): stand-alone smart lists hold filters only; "
+        "triggers belong in a campaign's smart list (SL-7)"
+        for number, rule in enumerate(rules.triggers, start=1)
+    ]
+    return _compile(rules, ctx, problems=problems)
+
+
+def compile_campaign_rules(rules: SmartListRules, ctx: CompileContext) -> CompiledSmartList:
+    """A campaign's whole smart list: triggers, filters and logic (SL-2, SL-9, SL-10).
+
+    Every trigger is checked like the filters (unknown trigger, constraint or operator,
+    missing or mistyped value, filter-only constraint); any problem, in a trigger or a
+    filter, makes the whole list invalid so that it qualifies nobody. The engine uses
+    `CompiledSmartList.fired_by` on each activity and the predicate for the person.
+    """
+    matchers: list[TriggerMatcher] = []
     problems: list[str] = []
+    for number, rule in enumerate(rules.triggers, start=1):
+        try:
+            matchers.append(compile_trigger(rule, ctx.catalogue, ctx.moment))
+        except InvalidSmartList as error:
+            problems.append(f"trigger {number} ({rule.name}): {error}")
+    return _compile(rules, ctx, problems=problems, triggers=TriggerSet(matchers=tuple(matchers)))
+
+
+def _compile(
+    rules: SmartListRules,
+    ctx: CompileContext,
+    *,
+    problems: list[str],
+    triggers: TriggerSet = NO_TRIGGERS,
+) -> CompiledSmartList:
+    """Compile every filter and the logic after the trigger ``problems`` found so far."""
     predicates: list[ColumnElement[bool]] = []
     for number, rule in enumerate(rules.filters, start=1):
         try:
@@ -188,7 +243,9 @@ def compile_rules(rules: SmartListRules, ctx: CompileContext) -> CompiledSmartLi
             predicate=false(), filters=(), logic=None, problems=tuple(problems)
         )
     if tree is None:
-        return CompiledSmartList(predicate=true(), filters=(), logic=None)  # SL-3
+        return CompiledSmartList(
+            predicate=true(), filters=(), logic=None, triggers=triggers
+        )  # SL-3
     predicate = evaluate_logic(
         tree,
         predicates,
@@ -196,7 +253,9 @@ def compile_rules(rules: SmartListRules, ctx: CompileContext) -> CompiledSmartLi
         either=lambda parts: or_(*parts),
         negate=not_,
     )
-    return CompiledSmartList(predicate=predicate, filters=tuple(predicates), logic=tree)
+    return CompiledSmartList(
+        predicate=predicate, filters=tuple(predicates), logic=tree, triggers=triggers
+    )
 
 
 def members_query(

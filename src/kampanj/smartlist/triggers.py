@@ -70,6 +70,10 @@ class TriggerSet:
         return tuple(m.name for m in self.matchers if m.matches(activity))
 
 
+NO_TRIGGERS = TriggerSet(matchers=())
+"""The triggers of a stand-alone or invalid smart list."""
+
+
 def compile_triggers(rules: SmartListRules, catalogue: Catalogue, moment: Moment) -> TriggerSet:
     """Every trigger of ``rules``; raises `InvalidSmartList` naming the first bad one."""
     return TriggerSet(
@@ -81,6 +85,8 @@ def compile_trigger(rule: Rule, catalogue: Catalogue, moment: Moment) -> Trigger
     """One trigger as a matcher (SL-20, SL-21, SL-26)."""
     entry = catalogue.trigger(rule.name) if rule.name else None
     if entry is None or entry.activity_type is None:
+        if rule.name and catalogue.filter(rule.name) is not None:
+            raise InvalidSmartList(f"{rule.name!r} is a filter, not a trigger (SL-26)")
         raise InvalidSmartList(f"unknown trigger {rule.name!r} (SL-26)")
     if rule.operator:
         raise InvalidSmartList(f"trigger {entry.name!r} takes conditions on its attributes")

@@ -17,7 +17,7 @@ from kampanj.model.activities import Activity
 from kampanj.model.fields import FieldRegistry
 from kampanj.model.smartlists import Condition, FilterMatchType, Rule, SmartList, SmartListRules
 from kampanj.smartlist.catalogue import Catalogue
-from kampanj.smartlist.compiler import compile_rules, count_query
+from kampanj.smartlist.compiler import compile_campaign_rules, compile_rules, count_query
 from kampanj.smartlist.conditions import Moment
 from kampanj.smartlist.context import CompileContext, InvalidSmartList, References
 from kampanj.smartlist.triggers import compile_triggers
@@ -168,6 +168,110 @@ def test_trigger_refuses_filter_only_constraints() -> None:
     )
     with pytest.raises(InvalidSmartList, match="filters only"):
         compile_triggers(SmartListRules(triggers=(rule,)), Catalogue.standard(), MOMENT)
+
+
+PRICING_VISIT = Rule(
+    name="Visits Web Page",
+    primary=Condition(name="Web Page", operator="contains", values=("pricing",)),
+)
+SCORED = Rule(name="Lead Score", operator="at least", values=(50,))
+
+
+def _sql(compiled: object) -> str:
+    return str(compiled.predicate.compile(dialect=sqlite.dialect()))  # type: ignore[attr-defined]
+
+
+def test_campaign_smart_list_reports_every_invalid_trigger() -> None:
+    """SL-9, SL-21, SL-26: each bad trigger is a reason; the list qualifies nobody (SL-10)."""
+    rules = SmartListRules(
+        triggers=(
+            Rule(name="Shoe Is Tied"),
+            Rule(name="Visited Web Page"),
+            Rule(
+                name="Visits Web Page",
+                constraints=(
+                    Condition(name="Date of Activity", operator="in past", values=("1 day",)),
+                ),
+            ),
+            Rule(
+                name="Visits Web Page",
+                primary=Condition(name="Web Page", operator="greater than", values=("5",)),
+            ),
+            Rule(
+                name="Fills Out Form",
+                constraints=(Condition(name="Shoe Size", operator="is", values=("9",)),),
+            ),
+            Rule(
+                name="Visits Web Page",
+                primary=Condition(name="Web Page", operator="contains", values=()),
+            ),
+            PRICING_VISIT,
+        ),
+        filters=(SCORED,),
+    )
+    compiled = compile_campaign_rules(rules, _context())
+    assert not compiled.valid
+    expected = [
+        ("trigger 1 (Shoe Is Tied)", "unknown trigger"),
+        ("trigger 2 (Visited Web Page)", "is a filter, not a trigger"),
+        ("trigger 3 (Visits Web Page)", "filters only"),
+        ("trigger 4 (Visits Web Page)", "does not fit"),
+        ("trigger 5 (Fills Out Form)", "no constraint 'Shoe Size'"),
+        ("trigger 6 (Visits Web Page)", "SL-9"),
+    ]
+    assert len(compiled.problems) == len(expected), compiled.problems
+    for problem, (where, reason) in zip(compiled.problems, expected, strict=True):
+        assert problem.startswith(where) and reason in problem, problem
+    assert _sql(compiled) in ("0", "false")
+    assert not compiled.triggers.matchers
+    assert not compiled.fired_by(_activity(1, "/pricing"))
+
+
+def test_campaign_smart_list_with_an_invalid_filter_fires_for_nothing() -> None:
+    """SL-10: valid triggers do not rescue a list whose filter is invalid."""
+    rules = SmartListRules(
+        triggers=(PRICING_VISIT,),
+        filters=(Rule(name="Shoe Size", operator="is", values=("9",)),),
+    )
+    compiled = compile_campaign_rules(rules, _context())
+    assert [p.split(":")[0] for p in compiled.problems] == ["filter 1 (Shoe Size)"]
+    assert not compiled.fired_by(_activity(1, "/pricing"))
+
+
+def test_campaign_smart_list_compiles_triggers_and_filters() -> None:
+    """SL-2: triggers OR-ed outside the logic; the filters compile as for a stand-alone list."""
+    rules = SmartListRules(
+        triggers=(PRICING_VISIT, Rule(name="Fills Out Form")),
+        filters=(SCORED, Rule(name="Unsubscribed", operator="is false")),
+        match_type=FilterMatchType.ANY,
+    )
+    compiled = compile_campaign_rules(rules, _context())
+    assert compiled.valid, compiled.problems
+    assert compiled.triggers.activity_type_ids == {1, 2}
+    assert compiled.fired_by(_activity(1, "/Pricing"))
+    assert compiled.fired_by(_activity(2, "Contact Us"))
+    assert not compiled.fired_by(_activity(1, "/docs"))
+    assert not compiled.fired_by(_activity(10, "/pricing"))
+    filters_only = SmartListRules(filters=rules.filters, match_type=rules.match_type)
+    assert _sql(compiled) == _sql(compile_rules(filters_only, _context()))
+
+
+def test_campaign_smart_list_without_triggers_fires_for_any_activity() -> None:
+    """SL-2: no triggers means the filters decide alone (batch and requested campaigns)."""
+    compiled = compile_campaign_rules(SmartListRules(filters=(SCORED,)), _context())
+    assert compiled.valid and compiled.fired_by(_activity(6, "Mailing"))
+
+
+def test_stand_alone_smart_list_with_a_trigger_is_invalid() -> None:
+    """SL-7: stand-alone lists hold filters only; lists referencing one are invalid (SL-10)."""
+    with_trigger = SmartListRules(triggers=(PRICING_VISIT,), filters=(SCORED,))
+    compiled = compile_rules(with_trigger, _context())
+    assert not compiled.valid
+    assert compiled.problems[0].startswith("trigger 1 (Visits Web Page)")
+    assert "SL-7" in compiled.problems[0]
+    referencing = compile_rules(_member_of("Triggered"), _context({"Triggered": with_trigger}))
+    assert not referencing.valid
+    assert "SL-7" in referencing.problems[0], referencing.problems
 
 
 GOLDEN_RULES = SmartListRules(
