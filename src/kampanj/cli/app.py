@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kampanj import __version__
-from kampanj.cli import activities, definitions, demo, init, people, smartlists
+from kampanj.cli import activities, definitions, demo, init, people, smartlists, tokens
 
 app = typer.Typer(
     name="kampanj",
@@ -40,6 +40,7 @@ app.add_typer(people.app, name="people")
 app.add_typer(activities.app, name="activities")
 demo.register(app)
 smartlists.register(app)
+tokens.register(app)
 
 
 def main() -> None:
