@@ -43,41 +43,46 @@ class SourceLocation:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+def fold(text: object) -> str:
+    """Case- and whitespace-insensitive form of a name; definition names compare this way."""
+    return " ".join(str(text).split()).casefold()
 
 
 def folder_key(workspace: str, path: FolderPath) -> str:
     """Case-insensitive identity of a folder path within a workspace."""
-    return _fold(workspace) + "|" + "/".join(_fold(p) for p in path)
+    return fold(workspace) + "|" + "/".join(fold(p) for p in path)
+
+
+def token_scope(workspace: str | None, folder: FolderPath | None) -> str:
+    """Identity of where a My Token is defined: ``""`` for the account, else its folder."""
+    return "" if workspace is None else folder_key(workspace, folder or ())
 
 
 def object_key(obj: object) -> ObjectKey:
     """The identity under which ``obj`` is recorded and found."""
     match obj:
         case Campaign():
-            return ("campaign", folder_key(obj.workspace, obj.folder), _fold(obj.name))
+            return ("campaign", folder_key(obj.workspace, obj.folder), fold(obj.name))
         case SmartList():
-            return ("smart list", _fold(obj.workspace), _fold(obj.name))
+            return ("smart list", fold(obj.workspace), fold(obj.name))
         case StaticList():
-            return ("list", _fold(obj.workspace), _fold(obj.name))
+            return ("list", fold(obj.workspace), fold(obj.name))
         case Email():
-            return ("email", _fold(obj.workspace), _fold(obj.name))
+            return ("email", fold(obj.workspace), fold(obj.name))
         case Folder():
             return ("folder", folder_key(obj.workspace, obj.path))
         case MyToken():
-            scope = "" if obj.workspace is None else folder_key(obj.workspace, obj.folder or ())
-            return ("token", scope, _fold(obj.name))
+            return ("token", token_scope(obj.workspace, obj.folder), fold(obj.name))
         case FieldDef():
-            return ("field", _fold(obj.name))
+            return ("field", fold(obj.name))
         case ActivityTypeDef():
             return ("activity type", str(obj.id))
         case Channel():
-            return ("channel", _fold(obj.name))
+            return ("channel", fold(obj.name))
         case Webhook():
-            return ("webhook", _fold(obj.name))
+            return ("webhook", fold(obj.name))
         case Workspace():
-            return ("workspace", _fold(obj.name))
+            return ("workspace", fold(obj.name))
         case AccountSettings():
             return ("settings",)
     raise TypeError(f"no source identity for {type(obj).__name__}")

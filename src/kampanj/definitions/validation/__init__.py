@@ -1,0 +1,1 @@
+"""The checks behind ``kampanj.definitions.validate``, one module per concern."""
