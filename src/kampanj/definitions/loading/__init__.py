@@ -1,0 +1,1 @@
+"""The steps behind ``kampanj.definitions.loader``, one module per kind of document part."""
