@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import Context, occurrences
 from kampanj.definitions.validation.names import check_duplicate_keys
 from kampanj.definitions.validation.tokens import check_token_families
@@ -14,10 +13,10 @@ __all__ = ["check_assets"]
 
 def check_assets(ctx: Context) -> None:
     """Duplicate names and keys, unknown folders, unknown token families in emails."""
-    for kind, objects, what in (
-        ("list", ctx.d.static_lists, "static list"),
-        ("smart list", ctx.d.smart_lists, "smart list"),
-        ("email", ctx.d.emails, "email"),
+    for objects, what in (
+        (ctx.d.static_lists, "static list"),
+        (ctx.d.smart_lists, "smart list"),
+        (ctx.d.emails, "email"),
     ):
         for obj, occurrence in occurrences(objects):
             workspace, folder = obj.workspace, obj.folder  # type: ignore[attr-defined]
@@ -29,8 +28,6 @@ def check_assets(ctx: Context) -> None:
                     f"{what} names are unique per workspace",
                     scope,
                 )
-            elif len(ctx.by_workspace[kind][fold(workspace)][fold(obj.name)]) > 1:  # type: ignore[attr-defined]
-                pass
             if not folder_exists(ctx, workspace, folder):
                 ctx.add(
                     "REF_UNKNOWN",
