@@ -277,3 +277,70 @@ campaign_member = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_campaign_member_person", "person_id"),
 )
+
+# Runs (DESIGN.md §2, GEN-6). A run's cohort is rows, so waiting people can be counted and
+# resumed; every per-person table leads with ``run_id`` and carries ``person_id`` in its key
+# so it can later be distributed by person.
+run = Table(
+    "run",
+    metadata,
+    _id(),
+    Column("campaign_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("causation_depth", Integer, nullable=False, default=0),
+    Column("trigger_activity_id", BigInteger, nullable=True),
+    Column("token_overrides", JsonDocument, nullable=False),
+    Column("cohort", Integer, nullable=True),
+    Column("qualified", Integer, nullable=True),
+    Column("chunk_size", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("errors", JsonDocument, nullable=False),
+    Column("warnings", JsonDocument, nullable=False),
+    Index("ix_run_campaign", "campaign_id"),
+    sqlite_autoincrement=True,
+)
+
+# One row per flow instance (entry) of a run: the cohort. ``branch`` is scratch space for
+# the step being executed (the choice each person takes, FLOW-9).
+run_member = Table(
+    "run_member",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("person_id", Integer, primary_key=True),
+    Column("entry_id", Integer, primary_key=True),
+    Column("chunk", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("next_step", String(255), nullable=True),
+    Column("wake_at", UtcDateTime, nullable=True),
+    Column("branch", Integer, nullable=True),
+    Index("ix_run_member_chunk", "run_id", "chunk", "person_id"),
+)
+
+# Per-step results of a run (GEN-6), keyed by call path (LEDG-1).
+run_step = Table(
+    "run_step",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("call_path", String(255), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("executed", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("blocked", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("choices", JsonDocument, nullable=False),
+    Column("skip_reasons", JsonDocument, nullable=False),
+)
+
+# The LEDG-1 progress marker: committed with a step's effects for one chunk, it proves
+# every ledger key of that chunk and step.
+run_progress = Table(
+    "run_progress",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("call_path", String(255), primary_key=True),
+    Column("committed_at", UtcDateTime, nullable=False),
+)
