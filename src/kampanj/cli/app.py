@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kampanj import __version__
-from kampanj.cli import activities, definitions, demo, init, people, smartlists, tokens
+from kampanj.cli import activities, definitions, demo, init, people, runs, smartlists, tokens
 
 app = typer.Typer(
     name="kampanj",
@@ -41,6 +41,7 @@ app.add_typer(activities.app, name="activities")
 demo.register(app)
 smartlists.register(app)
 tokens.register(app)
+runs.register(app)
 
 
 def main() -> None:

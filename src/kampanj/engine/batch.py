@@ -1,0 +1,265 @@
+"""Batch runs end to end: checks, qualification, execution, result (CMP-5..8, FLOW-2)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from kampanj.clock import Clock
+from kampanj.definitions.findings import Severity
+from kampanj.definitions.validate import validate
+from kampanj.engine import qualify
+from kampanj.engine.cohort import ChunkHook, FlowRun, create_step_rows, execute_flow
+from kampanj.engine.runs import (
+    DEFAULT_CHUNK_SIZE,
+    Issue,
+    RunKind,
+    RunResult,
+    RunStatus,
+    create_run,
+    load_result,
+    load_run_row,
+    set_status,
+)
+from kampanj.engine.steps.registry import STEP_FUNCTIONS
+from kampanj.errors import NotFoundError, UserError
+from kampanj.model.account import Definitions
+from kampanj.model.campaigns import Campaign, CampaignType
+from kampanj.smartlist.catalogue import match_key
+from kampanj.smartlist.compiler import compile_campaign_rules
+from kampanj.smartlist.evaluation import compile_context
+from kampanj.store.database import Database
+from kampanj.store.registry import load_field_registry
+from kampanj.store.repositories.reading import read_definitions
+from kampanj.tokens.context import CallFrame, SystemFacts, TokenContext
+from kampanj.tokens.overrides import OverrideRequest, RunOverrides, check_overrides
+from kampanj.tokens.stored import load_token_tree
+
+OVERRIDE_IGNORED = "TOKEN_OVERRIDE_IGNORED"  # TOK-17 (API warning 1003)
+_NOT_COUNTED = frozenset({"EXE_CYCLE", "EXE_DEPTH"})  # CMP-3: call-graph findings
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StartedRun:
+    """A batch run's result plus the overrides it ignored."""
+
+    result: RunResult
+    ignored: tuple[Issue, ...]
+
+
+def find_campaign(definitions: Definitions, name: str, workspace: str | None) -> Campaign:
+    """A campaign by name or ``Folder/…/Name`` path (any case), optionally in one workspace."""
+    candidates = [
+        c
+        for c in definitions.campaigns
+        if workspace is None or match_key(c.workspace) == match_key(workspace)
+    ]
+    wanted = match_key(name)
+    found = [
+        c
+        for c in candidates
+        if wanted in (match_key(c.name), match_key("/".join((*c.folder, c.name))))
+    ]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        paths = "; ".join(f"{c.workspace}: {'/'.join((*c.folder, c.name))}" for c in found)
+        raise UserError(f"{name!r} names {len(found)} campaigns ({paths}); write the path")
+    close = difflib.get_close_matches(name, [c.name for c in candidates], n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    where = f" in workspace {workspace!r}" if workspace else ""
+    raise NotFoundError(f"there is no campaign named {name!r}{where}{hint}")
+
+
+def check_runnable(campaign: Campaign) -> None:
+    """Refuse what a batch run cannot do, before anything is written (CMP-8, FLOW-24)."""
+    if campaign.executable:
+        raise UserError(
+            f"campaign {campaign.name!r} is executable: it runs only through an Execute "
+            "Campaign step of another campaign (EXE-2)"
+        )
+    if campaign.type is not CampaignType.BATCH:
+        kind = "a trigger" if campaign.type is CampaignType.TRIGGER else "a default-type"
+        raise UserError(
+            f"campaign {campaign.name!r} is {kind} campaign; only batch campaigns (smart list "
+            "with filters and no triggers) can be run (CMP-8)"
+        )
+    for step in campaign.flow:
+        if step.type not in STEP_FUNCTIONS:
+            supported = ", ".join(t.value for t in STEP_FUNCTIONS)
+            raise UserError(
+                f"campaign {campaign.name!r}, step {step.id} ({step.type.value}): this step "
+                f"is not supported yet by the run engine; supported steps: {supported}"
+            )
+
+
+def _invalid(definitions: Definitions, campaign: Campaign) -> list[str]:
+    """CMP-3 ``Invalid``: error findings on the campaign's own smart list or flow."""
+    return [
+        f.message
+        for f in validate(definitions)
+        if f.severity is Severity.ERROR
+        and f.code not in _NOT_COUNTED
+        and (
+            f.campaign_id == campaign.id or (f.campaign_id is None and f.campaign == campaign.name)
+        )
+    ]
+
+
+def _flow_run(
+    connection: Connection,
+    clock: Clock,
+    definitions: Definitions,
+    campaign: Campaign,
+    run_id: int,
+    overrides: RunOverrides,
+) -> FlowRun:
+    ctx = compile_context(connection, clock, workspace=campaign.workspace, definitions=definitions)
+    tree, _ = load_token_tree(connection, definitions)
+
+    def tokens() -> TokenContext:
+        return TokenContext(
+            tree=tree,
+            call_stack=(CallFrame(campaign=campaign),),
+            system=SystemFacts(now=clock.now(), zone=ctx.moment.zone),
+            overrides=overrides,
+        )
+
+    return FlowRun(
+        run_id=run_id,
+        campaign=campaign,
+        fields=load_field_registry(connection),
+        compile_context=ctx,
+        tokens=tokens,
+        references=ctx.references,
+    )
+
+
+def run_batch(
+    database: Database,
+    clock: Clock,
+    campaign_name: str,
+    *,
+    workspace: str | None = None,
+    overrides: Sequence[OverrideRequest] = (),
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_chunk: ChunkHook | None = None,
+) -> StartedRun:
+    """Run a batch campaign now, inline, and return its result (CMP-5..7)."""
+    if chunk_size < 1:
+        raise UserError("the chunk size must be at least 1")
+    with database.read() as connection:
+        definitions = read_definitions(connection)
+    campaign = find_campaign(definitions, campaign_name, workspace)
+    check_runnable(campaign)
+    assert campaign.id is not None
+    with database.read() as connection:
+        tree, _ = load_token_tree(connection, definitions)
+    check = check_overrides(overrides, tree, campaign)
+    ignored = tuple(
+        Issue(code=OVERRIDE_IGNORED, message=item.message, campaign_id=campaign.id)
+        for item in check.ignored
+    )
+    now = clock.now()
+    with database.begin() as connection:
+        run_id = create_run(
+            connection,
+            campaign_id=campaign.id,
+            kind=RunKind.BATCH,
+            now=now,
+            overrides={name: value for name, value in check.accepted},
+            warnings=ignored,
+            chunk_size=chunk_size,
+        )
+    problems = _invalid(definitions, campaign)
+    with database.begin() as connection:
+        ctx = compile_context(
+            connection, clock, workspace=campaign.workspace, definitions=definitions
+        )
+        compiled = compile_campaign_rules(campaign.smart_list, ctx)
+        problems.extend(compiled.problems)
+        if problems:
+            # CMP-5: an Invalid campaign's run ends invalid and writes nothing else.
+            set_status(
+                connection,
+                run_id,
+                RunStatus.INVALID,
+                now,
+                errors=[
+                    Issue(code="CAMPAIGN_INVALID", message=p, campaign_id=campaign.id).to_json()
+                    for p in problems
+                ],
+            )
+            return StartedRun(result=load_result(connection, run_id), ignored=ignored)
+        matching = qualify.count_matching(connection, compiled, ctx)
+        qualified = qualify.insert_cohort(
+            connection,
+            run_id=run_id,
+            campaign_id=campaign.id,
+            compiled=compiled,
+            ctx=ctx,
+            rule=campaign.schedule.qualification,
+            now=now,
+            first_step=campaign.flow[0].id if campaign.flow else None,
+            chunk_size=chunk_size,
+        )
+        limit = campaign.schedule.max_members
+        if limit is None and definitions.settings is not None:
+            limit = definitions.settings.default_max_members
+        if limit is not None and qualified > limit:
+            # CMP-6: nothing is executed or recorded.
+            qualify.drop_cohort(connection, run_id)
+            set_status(
+                connection,
+                run_id,
+                RunStatus.BLOCKED,
+                now,
+                cohort=matching,
+                qualified=qualified,
+                errors=[
+                    Issue(
+                        code="MAX_MEMBERS",
+                        message=f"{qualified} people qualify, more than maxMembers {limit} "
+                        "(CMP-6); nothing was executed",
+                        campaign_id=campaign.id,
+                    ).to_json()
+                ],
+            )
+            return StartedRun(result=load_result(connection, run_id), ignored=ignored)
+        qualify.record_membership(connection, run_id=run_id, campaign_id=campaign.id, now=now)
+        create_step_rows(connection, run_id, campaign.flow)
+        set_status(connection, run_id, RunStatus.RUNNING, now, cohort=matching, qualified=qualified)
+    return StartedRun(
+        result=resume_run(database, clock, run_id, on_chunk=on_chunk, definitions=definitions),
+        ignored=ignored,
+    )
+
+
+def resume_run(
+    database: Database,
+    clock: Clock,
+    run_id: int,
+    *,
+    on_chunk: ChunkHook | None = None,
+    definitions: Definitions | None = None,
+) -> RunResult:
+    """Execute every step and chunk of a running run not yet committed, then finish it."""
+    with database.read() as connection:
+        row = load_run_row(connection, run_id)
+        if RunStatus(row["status"]) is not RunStatus.RUNNING:
+            return load_result(connection, run_id)
+        stored = definitions if definitions is not None else read_definitions(connection)
+        campaign = next((c for c in stored.campaigns if c.id == row["campaign_id"]), None)
+        if campaign is None:
+            raise NotFoundError(f"run {run_id}'s campaign {row['campaign_id']} no longer exists")
+        overrides = RunOverrides(
+            values={n.casefold(): (n, v) for n, v in row["token_overrides"].items()}
+        )
+        flow = _flow_run(connection, clock, stored, campaign, run_id, overrides)
+    execute_flow(database, flow, clock, on_chunk=on_chunk)
+    with database.begin() as connection:
+        set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
+        return load_result(connection, run_id)

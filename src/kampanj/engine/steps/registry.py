@@ -1,0 +1,23 @@
+"""Which step types this engine executes, and the function that executes each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Select
+
+from kampanj.engine.steps import data_value, lists, moment, score
+from kampanj.engine.steps.base import StepEnv, StepOutcome
+from kampanj.model.campaigns import ParamValue, StepType
+
+StepFunction = Callable[[Connection, StepEnv, Mapping[str, ParamValue], Select[Any]], StepOutcome]
+
+STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
+    StepType.CHANGE_DATA_VALUE: data_value.apply,
+    StepType.CHANGE_SCORE: score.apply,
+    StepType.ADD_TO_LIST: lists.add,
+    StepType.REMOVE_FROM_LIST: lists.remove,
+    StepType.INTERESTING_MOMENT: moment.apply,
+}
+"""Every other FLOW-24 step is refused at run start, never skipped silently."""
