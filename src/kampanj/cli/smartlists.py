@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -124,9 +125,24 @@ def explain_command(
         console.print(f"  invalid: {problem}", highlight=False)
     for item in explanation.filters:
         mark = "pass" if item.passed else "fail"
-        console.print(f"  {item.number}. {item.name}: {mark}  {item.details}", highlight=False)
+        console.print(f"  {item.number}. {item.name}: {mark}", highlight=False)
+        for key, value in item.details.items():
+            console.print(f"       {key}: {_plain(value)}", highlight=False)
     for step in explanation.steps:
         console.print(f"  {step.expression} = {str(step.value).lower()}", highlight=False)
+
+
+def _plain(value: Any) -> str:
+    """A detail value as a person reads it: ISO instants, lists and maps without quotes."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "(empty)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def register(root: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,6 +92,22 @@ def test_count_members_and_explain(database_url: str, tmp_path: Path) -> None:
     assert document["filters"][1]["details"]["count"] == 0
     assert document["filters"][0]["details"]["smartLists"] == {"Scored": True}
     assert document["steps"][-1] == {"expression": "(1 and (2 or not 3))", "value": False}
+
+
+def test_explain_text_shows_plain_values(database_url: str, tmp_path: Path) -> None:
+    """EXPL-2 as text: one line per filter and per looked-at value, instants in ISO form."""
+    _setup(database_url, tmp_path)
+    result = runner.invoke(
+        app, ["explain", "--smart-list", "Scored Visitors", "--person", "2", "--db", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert lines[0] == "Person 2 qualifies for smart list 'Scored Visitors'"
+    assert "2. Visited Web Page: pass" in lines
+    words = " ".join(result.stdout.split())  # the console may wrap long lines
+    assert re.search(r"window: \{operator: in past, .* from: \d{4}-\d\d-\d\dT", words)
+    assert "datetime" not in words and "'" not in "".join(lines[1:])
+    assert lines[-1].endswith("= true")
 
 
 def test_unknown_smart_list_names_close_matches(database_url: str, tmp_path: Path) -> None:
