@@ -15,6 +15,7 @@ from kampanj.model.assets import Email
 from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType, Weekday
 from kampanj.model.conversions import ValueConversionError, text_parser
 from kampanj.model.fields import FieldType
+from kampanj.model.score_change import parse_change
 from kampanj.model.smartlists import Rule
 from kampanj.model.step_catalogue import (
     THIS_CAMPAIGN,
@@ -32,7 +33,6 @@ __all__ = ["check_param_value"]
 _DURATION = re.compile(
     r"^\s*(\d+)\s+(minute|hour|day|week|month|year)s?\s*$", re.IGNORECASE
 )  # WAIT-2
-_SCORE_CHANGE = re.compile(r"^\s*(=[+-]?|[+-])?\d+\s*$")  # FLOW-16
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _BOOLEAN_TEXT = {"true", "false", "yes", "no", "1", "0"}  # FLOW-14
@@ -96,7 +96,7 @@ def check_param_value(
         case ParamKind.SCORE_CHANGE:
             if not has_tokens and not (
                 (isinstance(value, int) and not isinstance(value, bool))
-                or (isinstance(value, str) and _SCORE_CHANGE.match(value))
+                or (isinstance(value, str) and parse_change(value) is not None)
             ):
                 invalid(
                     f"{value!r} is not a score change; write +N, -N, N, =N, =+N or =-N, or "

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Select, case, func, literal, select, update
@@ -23,45 +21,10 @@ from kampanj.engine.steps.base import (
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import ParamValue
 from kampanj.model.fields import SCORE_MAX, SCORE_MIN, FieldDef, FieldType
+from kampanj.model.score_change import ScoreChange, clamp, parse_change
 
 INVALID_CHANGE = "INVALID_CHANGE"  # FLOW-16
 SCORE_CLAMPED = "SCORE_CLAMPED"  # FLOW-17
-# Any |change| beyond this clamps whatever the old score; bounding it keeps SQL in 64 bits.
-_CHANGE_BOUND = 2**33
-
-_GRAMMAR = re.compile(r"\s*(=?)([+-]?)([0-9]+)\s*")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ScoreChange:
-    """A parsed FLOW-16 change."""
-
-    text: str
-    """As resolved, without surrounding spaces (the ``Change Value`` attribute)."""
-    sets: bool
-    """``=N``: set; otherwise add (a negative amount subtracts)."""
-    amount: int
-    """Signed amount, bounded so SQL arithmetic cannot overflow."""
-
-    def raw(self, old: int | None) -> int:
-        """The new score before clamping; an empty score counts as 0 (FLOW-16)."""
-        return self.amount if self.sets else (old or 0) + self.amount
-
-
-def parse_change(text: str) -> ScoreChange | None:
-    """``+N``, ``-N``, ``N``, ``=N``, ``=+N``, ``=-N`` (spaces around allowed), else None."""
-    match = _GRAMMAR.fullmatch(text)
-    if match is None:
-        return None
-    equals, sign, digits = match.groups()
-    amount = min(int(digits), _CHANGE_BOUND)
-    return ScoreChange(
-        text=text.strip(), sets=bool(equals), amount=-amount if sign == "-" else amount
-    )
-
-
-def clamp(value: int) -> int:
-    return max(SCORE_MIN, min(SCORE_MAX, value))
 
 
 def apply(
