@@ -21,7 +21,7 @@ from kampanj.model.fields import FieldType
 from kampanj.model.smartlists import Value
 from kampanj.smartlist import dates
 from kampanj.smartlist.catalogue import ANY_OPERATOR
-from kampanj.smartlist.folding import fold_case, fold_sql
+from kampanj.smartlist.folding import contains_sql, fold_case, fold_sql, starts_with_sql
 
 NEGATIVE_TEXT_OPERATORS = frozenset({"is not", "not starts with", "not contains"})  # SL-11
 
@@ -238,9 +238,9 @@ def _text_sql(
     if operator in ("is", "is not"):
         positive: ColumnElement[bool] = folded.in_(wanted)
     elif operator in ("starts with", "not starts with"):
-        positive = or_(*(folded.startswith(v, autoescape=True) for v in wanted))
+        positive = or_(*(starts_with_sql(folded, v) for v in wanted))
     elif operator in ("contains", "not contains"):
-        positive = or_(*(folded.contains(v, autoescape=True) for v in wanted))
+        positive = or_(*(contains_sql(folded, v) for v in wanted))
     else:
         raise ValueError(f"operator {operator!r} does not apply to text")
     if operator in NEGATIVE_TEXT_OPERATORS:

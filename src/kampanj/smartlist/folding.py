@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String
+from sqlalchemy import ColumnElement, Integer, String, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -68,3 +68,34 @@ def _fold_with_registered_function(element: folded, compiler: SQLCompiler, **kw:
 def fold_sql(operand: ColumnElement[Any]) -> ColumnElement[str]:
     """``operand`` folded in SQL exactly as `fold_case` folds Python text."""
     return folded(operand)
+
+
+class position(FunctionElement[int]):
+    """1-based position of ``needle`` in ``haystack``, 0 when absent (both backends)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(position)
+def _position_with_strpos(element: position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(position, "sqlite")
+def _position_with_instr(element: position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+def contains_sql(folded_text: ColumnElement[str], needle: str) -> ColumnElement[bool]:
+    """``needle`` occurs in ``folded_text``: a plain substring search, no LIKE pattern.
+
+    SQLite evaluates ``LIKE '%' || ? || '%' ESCAPE '/'`` through its slow generic matcher;
+    ``instr`` is several times faster, and ``%`` and ``_`` need no escaping.
+    """
+    return position(folded_text, needle) > 0
+
+
+def starts_with_sql(folded_text: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """``folded_text`` begins with ``prefix`` (both databases count characters)."""
+    return func.substr(folded_text, 1, len(prefix)) == prefix
