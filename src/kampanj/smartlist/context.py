@@ -26,7 +26,8 @@ class Placement(StrEnum):
 
     SET = "set"
     """Over the whole ``person`` table: uncorrelated ``IN`` subqueries, each scanned once
-    through the ``(activity_type_id, activity_date)`` index and hashed."""
+    through the ``(activity_type_id, activity_date, …)`` covering index and hashed
+    (``Min. Number of Times`` ≥ 2 stays a correlated count, see `compile_activity`)."""
     PERSON = "person"
     """Restricted to a few persons (triggers, explain): correlated ``EXISTS`` probes
     through the ``(person_id, activity_type_id, activity_date)`` index."""

@@ -308,3 +308,15 @@ def test_golden_sql(dialect: object) -> None:
     assert sql == path.read_text()
     for text in ("pricing", "Is Mobile Device", "VIP"):
         assert text not in sql
+
+
+@pytest.mark.parametrize(("window", "bounds"), [("7 days", 1), ("1 year", 2)])
+def test_retention_bound_only_when_the_window_reaches_past_it(window: str, bounds: int) -> None:
+    """ACT-8: Visited Web Page keeps 90 days; a window inside them needs no second bound."""
+    rule = Rule(
+        name="Visited Web Page",
+        constraints=(Condition(name="Date of Activity", operator="in past", values=(window,)),),
+    )
+    compiled = compile_rules(SmartListRules(filters=(rule,)), _context())
+    assert compiled.valid, compiled.problems
+    assert _sql(compiled).count("activity.activity_date >=") == bounds
