@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from kampanj.clock import Clock
 from kampanj.errors import UserError
@@ -80,12 +80,31 @@ def load_smart_list(
     )
 
 
+SET_QUERY_WORK_MEM = "64MB"
+
+
+def prepare_set_query(connection: Connection) -> None:
+    """Session settings for a whole-database smart-list query, for this transaction only.
+
+    On PostgreSQL: no JIT — its cost-based trigger fires on the large estimates of
+    correlated subqueries and compiling took 0.3–0.9 s per count in the benchmark, more
+    than it ever saves here; and enough ``work_mem`` that the planner can hash an ``IN``
+    list of a few hundred thousand person ids instead of re-running the subquery per row.
+    SQLite needs nothing.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL jit = off"))
+        connection.execute(text(f"SET LOCAL work_mem = '{SET_QUERY_WORK_MEM}'"))
+
+
 def count_members(connection: Connection, loaded: LoadedSmartList) -> int:
+    prepare_set_query(connection)
     return int(connection.execute(count_query(loaded.compiled, loaded.context)).scalar_one())
 
 
 def member_ids(
     connection: Connection, loaded: LoadedSmartList, limit: int | None = None
 ) -> list[int]:
+    prepare_set_query(connection)
     statement = members_query(loaded.compiled, loaded.context, limit=limit)
     return list(connection.execute(statement).scalars())
