@@ -237,8 +237,16 @@ activity = Table(
     Column("attributes", JsonDocument, nullable=False),
     # Per-person probes (explain, triggers, filters restricted to one person).
     Index("ix_activity_person_type_date", "person_id", "activity_type_id", "activity_date"),
-    # Set scans by type and time (activity filters over the whole database).
-    Index("ix_activity_type_date", "activity_type_id", "activity_date"),
+    # Set scans by type and time (activity filters over the whole database), answered
+    # from the index alone. Migration 0003 creates it; on PostgreSQL it is
+    # (activity_type_id, activity_date) INCLUDE (person_id), without the primary value.
+    Index(
+        "ix_activity_type_date_cover",
+        "activity_type_id",
+        "activity_date",
+        "person_id",
+        "primary_attribute_value",
+    ),
     sqlite_autoincrement=True,
 )
 
