@@ -40,16 +40,21 @@ def peak_rss_mb() -> float:
     return (own + children) / 1024  # ru_maxrss is in KiB on Linux
 
 
+def _server_database(url: str, name: str, *, create: bool) -> str:
+    """Drop (and with ``create``, recreate) database ``name`` on the server of ``url``."""
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
+
+
 def fresh_database(url: str | None, scratch: Path, run: int) -> Database:
     if url is None:
         return Database(f"sqlite:///{scratch / f'bench{run}.db'}")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"kampanj_bench_import_{run}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return Database(admin.url.set(database=name).render_as_string(hide_password=False))
+    return Database(_server_database(url, f"kampanj_bench_import_{run}", create=True))
 
 
 def main() -> None:
@@ -79,6 +84,8 @@ def main() -> None:
             runs.append(time.perf_counter() - started)
             backend = database.dialect
             database.dispose()
+            if args.db is not None:
+                _server_database(args.db, f"kampanj_bench_import_{run}", create=False)
     steal_pct = steal.percent()
     best = min(runs)
     result = {
