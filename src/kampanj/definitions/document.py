@@ -29,6 +29,7 @@ from pydantic.alias_generators import to_camel
 from kampanj.model.assets import HttpMethod, ResponseType, TokenEncoding
 from kampanj.model.campaigns import Priority, RecurrenceInterval, Weekday
 from kampanj.model.fields import FieldType
+from kampanj.model.names import fold
 from kampanj.model.tokens import MyTokenType
 
 E = TypeVar("E", bound=Enum)
@@ -46,7 +47,7 @@ def _as_text(value: Any) -> Any:
 def _enum_insensitive(enum: type[E]) -> BeforeValidator:
     def convert(value: Any) -> Any:
         if isinstance(value, str):
-            wanted = " ".join(value.split()).casefold()
+            wanted = fold(value)
             for member in enum:
                 if str(member.value).casefold() == wanted or member.name.casefold() == wanted:
                     return member

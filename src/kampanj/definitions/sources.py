@@ -17,6 +17,7 @@ from kampanj.model.activities import ActivityTypeDef
 from kampanj.model.assets import Email, Webhook
 from kampanj.model.campaigns import Campaign
 from kampanj.model.fields import FieldDef
+from kampanj.model.names import fold
 from kampanj.model.settings import AccountSettings
 from kampanj.model.smartlists import SmartList, StaticList
 from kampanj.model.tokens import MyToken
@@ -41,11 +42,6 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
-
-
-def fold(text: object) -> str:
-    """Case- and whitespace-insensitive form of a name; definition names compare this way."""
-    return " ".join(str(text).split()).casefold()
 
 
 def folder_key(workspace: str, path: FolderPath) -> str:

@@ -23,6 +23,7 @@ from kampanj.model.activities import (
     StandardActivity,
 )
 from kampanj.model.fields import FieldDef, FieldRegistry, FieldType
+from kampanj.model.names import fold
 from kampanj.model.smartlists import Condition, Value
 
 
@@ -246,9 +247,8 @@ def value_kind_of(data_type: FieldType) -> ValueKind:
     return ValueKind.BOOLEAN
 
 
-def match_key(name: str) -> str:
-    """Case- and whitespace-insensitive form of a catalogue name (GEN-7)."""
-    return " ".join(name.split()).casefold()
+match_key = fold
+"""Case- and whitespace-insensitive form of a catalogue name (GEN-7)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kampanj.model.account import Definitions
+from kampanj.model.names import fold
 from kampanj.model.tokens import MyToken, MyTokenType
 from kampanj.model.tree import Folder, FolderPath
 
-
-def token_key(name: str) -> str:
-    """Token names match case-insensitively with runs of whitespace collapsed (TOK-1, GEN-7)."""
-    return " ".join(name.split()).casefold()
+token_key = fold
+"""Token names match case-insensitively with runs of whitespace collapsed (TOK-1, GEN-7)."""
 
 
 def _path_key(workspace: str, path: FolderPath) -> tuple[str, tuple[str, ...]]:

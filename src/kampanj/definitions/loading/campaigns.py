@@ -10,7 +10,7 @@ from kampanj.definitions import document as d
 from kampanj.definitions.flow import FlowContext, parse_step
 from kampanj.definitions.loading.smart_lists import convert_rules
 from kampanj.definitions.loading.state import LoadState, Pending
-from kampanj.definitions.sources import fold, object_key
+from kampanj.definitions.sources import object_key
 from kampanj.definitions.yaml_source import DataPath, YamlDocument
 from kampanj.model.campaigns import (
     Campaign,
@@ -21,6 +21,7 @@ from kampanj.model.campaigns import (
     Schedule,
     Step,
 )
+from kampanj.model.names import fold
 from kampanj.smartlist.catalogue import Catalogue
 
 __all__ = ["account_zone", "convert_campaign"]

@@ -12,9 +12,10 @@ from kampanj.definitions import document as d
 from kampanj.definitions.loading.account import read_tokens
 from kampanj.definitions.loading.shape import read_model
 from kampanj.definitions.loading.state import FolderDecl, LoadState, Pending
-from kampanj.definitions.sources import fold, folder_key
+from kampanj.definitions.sources import folder_key
 from kampanj.definitions.yaml_source import DataPath, YamlDocument
 from kampanj.model.assets import Email
+from kampanj.model.names import fold
 from kampanj.model.smartlists import StaticList
 from kampanj.model.tree import DEFAULT_WORKSPACE, Folder, FolderKind, FolderPath, Workspace
 

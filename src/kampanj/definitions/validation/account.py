@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import Context, occurrences
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.names import check_duplicate_keys, check_duplicate_names
@@ -17,6 +16,7 @@ from kampanj.model.activities import (
     ActivityTypeRegistry,
 )
 from kampanj.model.fields import FIELD_NAME_PATTERN, STANDARD_FIELDS, FieldDef
+from kampanj.model.names import fold
 from kampanj.model.settings import timezone_problem
 
 __all__ = [

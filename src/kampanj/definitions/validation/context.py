@@ -7,14 +7,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from kampanj.definitions.findings import Finding, Severity
-from kampanj.definitions.sources import SourceMap, fold, folder_key, object_key, token_scope
+from kampanj.definitions.sources import SourceMap, folder_key, object_key
 from kampanj.model.account import Definitions
 from kampanj.model.activities import ActivityTypeDef, ActivityTypeRegistry
 from kampanj.model.campaigns import Campaign
 from kampanj.model.fields import STANDARD_FIELDS, FieldDef, FieldRegistry
+from kampanj.model.names import fold
 from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.model.tree import Folder
 from kampanj.smartlist.catalogue import Catalogue
+from kampanj.tokens.tree import TokenTree
 
 __all__ = ["WARNING_CODES", "CallEdge", "Context", "Scope"]
 
@@ -100,9 +102,7 @@ class Context:
         self.campaign_rules_invalid: set[int] = set()  # campaign indices
         self.execute_edges: list[CallEdge] = []
         self.request_edges: list[CallEdge] = []
-        self.tokens_by_scope: dict[str, set[str]] = defaultdict(set)
-        for token in definitions.tokens:
-            self.tokens_by_scope[token_scope(token.workspace, token.folder)].add(fold(token.name))
+        self.token_tree = TokenTree.from_definitions(definitions)
 
     def add(self, code: str, message: str, scope: Scope, location: str = "") -> None:
         """Record a finding, with file and line when a source map is known."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import Context, Scope
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.smart_lists import check_rule
@@ -12,6 +11,7 @@ from kampanj.definitions.validation.step_params import check_param_value
 from kampanj.definitions.validation.tokens import check_token_text, visible_tokens
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType
+from kampanj.model.names import fold
 from kampanj.model.step_catalogue import CampaignKind, StepSpec, step_spec
 
 __all__ = ["check_flow", "kind_of"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import Context, Scope
 from kampanj.definitions.validation.hints import suggest
+from kampanj.model.names import fold
 from kampanj.model.smartlists import Value
 
 __all__ = ["reference", "resolve"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import Context, Scope, occurrences
 from kampanj.definitions.validation.cycles import find_cycles
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.references import reference, resolve
+from kampanj.model.names import fold
 from kampanj.model.smartlists import Rule, SmartList, SmartListRules, Value
 from kampanj.model.tree import Folder
 from kampanj.smartlist.catalogue import (

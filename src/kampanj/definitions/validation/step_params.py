@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC
 
-from kampanj.definitions.sources import fold
 from kampanj.definitions.validation.context import CallEdge, Context, Scope
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.references import reference, resolve
@@ -15,6 +14,7 @@ from kampanj.model.assets import Email
 from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType, Weekday
 from kampanj.model.conversions import ValueConversionError, text_parser
 from kampanj.model.fields import FieldType
+from kampanj.model.names import fold
 from kampanj.model.score_change import parse_change
 from kampanj.model.smartlists import Rule
 from kampanj.model.step_catalogue import (

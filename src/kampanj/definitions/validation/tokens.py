@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from kampanj.definitions.sources import fold, folder_key, token_scope
+from kampanj.definitions.sources import token_scope
 from kampanj.definitions.validation.context import Context, Scope, occurrences
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.tree import folder_exists
+from kampanj.model.names import fold
 from kampanj.model.tokens import my_token_value_problem, token_name_problem
 from kampanj.model.tree import FolderPath
 from kampanj.tokens.syntax import MalformedToken, TokenFamily, TokenRef, scan
@@ -54,10 +55,7 @@ def check_tokens(ctx: Context) -> None:
 
 def visible_tokens(ctx: Context, workspace: str, path: FolderPath) -> set[str]:
     """Folded names of the My Tokens that resolve at ``path`` (TOK-11)."""
-    names = set(ctx.tokens_by_scope.get("", set()))
-    for end in range(len(path) + 1):
-        names |= ctx.tokens_by_scope.get(folder_key(workspace, path[:end]), set())
-    return names
+    return {fold(token.name) for token in ctx.token_tree.visible(workspace, path)}
 
 
 def check_token_families(ctx: Context, text: str, scope: Scope, location: str, what: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from kampanj.definitions.sources import fold, folder_key
+from kampanj.definitions.sources import folder_key
 from kampanj.definitions.validation.context import Context, occurrences
 from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.names import check_duplicate_keys, check_duplicate_names
+from kampanj.model.names import fold
 from kampanj.model.tree import Folder, FolderPath
 
 __all__ = ["check_tree", "folder_exists", "nearest_program"]

@@ -11,16 +11,15 @@ from sqlalchemy import Connection, select
 from kampanj.model.account import Definitions
 from kampanj.model.assets import Email, Webhook
 from kampanj.model.campaigns import Campaign
+from kampanj.model.names import fold
 from kampanj.model.smartlists import SmartList, StaticList
 from kampanj.model.tokens import MyToken, MyTokenType
 from kampanj.model.tree import Channel, Folder, FolderKind, FolderPath, Workspace
 from kampanj.store import codec, schema
 from kampanj.store.registry import load_activity_types, load_field_registry
 
-
-def fold_name(text: str) -> str:
-    """Names compare case-insensitively with runs of whitespace collapsed (GEN-7)."""
-    return " ".join(text.split()).casefold()
+fold_name = fold
+"""Names compare case-insensitively with runs of whitespace collapsed (GEN-7)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from kampanj.clock import Clock, SystemClock
 from kampanj.errors import UserError
 from kampanj.model.account import Definitions
+from kampanj.model.names import fold
 from kampanj.model.settings import AccountSettings
 from kampanj.model.tree import FolderKind, FolderPath
 from kampanj.store import codec, schema
@@ -381,8 +382,7 @@ def _differs(wanted: dict[str, Any], stored: dict[str, Any]) -> bool:
     return any(stored.get(column) != value for column, value in wanted.items())
 
 
-def _token_key(name: str) -> str:
-    return name.strip().lower()
+_token_key = fold  # the my_token.name_key column: names compare like everywhere else (GEN-7)
 
 
 def _workspace_ids(index: FolderIndex) -> dict[str, int]:
