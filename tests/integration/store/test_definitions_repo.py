@@ -533,3 +533,15 @@ def test_a_folder_written_only_as_a_container_keeps_its_attributes(database: Dat
         "Default/Marketing/Webinar A",
     ]
     assert report.names(Outcome.CREATED, Kind.STATIC_LISTS) == ["New"]
+
+
+def test_a_my_token_renamed_only_in_case_and_spacing_is_the_same_token(
+    database: Database,
+) -> None:
+    """GEN-7/TOK-10: token names fold case and whitespace runs, in storage as in merging."""
+    global_token = MyToken(name="Event Date", type=MyTokenType.DATE, value="2026-05-01")
+    apply(database, Definitions(tokens=(global_token,)))
+    respelled = replace(global_token, name="event   DATE", value="2026-06-01")
+    apply(database, Definitions(tokens=(respelled,)))
+    stored = [t for t in read(database).tokens if t.workspace is None]
+    assert [(t.name, t.value) for t in stored] == [("event   DATE", "2026-06-01")]
