@@ -30,8 +30,9 @@ def _operator(rule: Rule, entry: CatalogueEntry) -> str:
     return checked_operator(repr(entry.name), entry.subject, rule.operator, rule.values)
 
 
-def _positive(operator: str) -> bool:
-    return operator in ("in", "is")
+def _signed(operator: str, member: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``member`` for the positive operators (in, is), its negation for not in / is not."""
+    return member if operator in ("in", "is") else not_(member)
 
 
 def compile_member_of_list(
@@ -41,7 +42,7 @@ def compile_member_of_list(
     operator = _operator(rule, entry)
     ids = [ctx.references.static_list(ctx.workspace, v) for v in rule.values]
     member = ctx.person_in(list_member.c.person_id, list_member.c.list_id.in_(ids))
-    return member if _positive(operator) else not_(member)
+    return _signed(operator, member)
 
 
 def explain_member_of_list(
@@ -74,7 +75,7 @@ def compile_member_of_smart_list(
                 f"it uses smart list {smart.name!r}, which is invalid: {error} (SL-10)"
             ) from None
     member = or_(*parts)
-    return member if _positive(operator) else not_(member)
+    return _signed(operator, member)
 
 
 def explain_member_of_smart_list(
@@ -117,7 +118,7 @@ def compile_member_of_program(
     """Member (or not) of one of the programs, with status/success/acquired/date constraints."""
     operator = _operator(rule, entry)
     member = ctx.person_in(program_member.c.person_id, *_program_where(rule, entry, ctx))
-    return member if _positive(operator) else not_(member)
+    return _signed(operator, member)
 
 
 def explain_member_of_program(
@@ -153,7 +154,7 @@ def compile_member_of_smart_campaign(
     operator = _operator(rule, entry)
     ids = [ctx.references.campaign(ctx.workspace, v) for v in rule.values]
     member = ctx.person_in(campaign_member.c.person_id, campaign_member.c.campaign_id.in_(ids))
-    return member if _positive(operator) else not_(member)
+    return _signed(operator, member)
 
 
 def explain_member_of_smart_campaign(
