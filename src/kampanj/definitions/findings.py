@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -37,8 +37,6 @@ class Finding:
     """1-based line in ``file``."""
     column: int | None = None
     """1-based column in ``file``."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Additional machine-readable details."""
 
     @property
     def is_error(self) -> bool:
@@ -58,7 +56,7 @@ class Finding:
         return (self.file or "", self.line or 0, self.column or 0, self.location, self.code)
 
     def to_dict(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
+        return {
             "code": self.code,
             "severity": self.severity.value,
             "campaignId": self.campaign_id,
@@ -70,9 +68,6 @@ class Finding:
             "line": self.line,
             "column": self.column,
         }
-        if self.extra:
-            document["extra"] = self.extra
-        return document
 
 
 def count(findings: Sequence[Finding], severity: Severity) -> int:

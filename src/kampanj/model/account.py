@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kampanj.model.activities import ActivityTypeDef
 from kampanj.model.assets import Email, Webhook
@@ -42,5 +42,3 @@ class Definitions:
     """Emails."""
     campaigns: tuple[Campaign, ...] = ()
     """Smart campaigns."""
-    extra: dict[str, object] = field(default_factory=dict)
-    """Reserved for forward-compatible additions; always empty today."""
