@@ -12,7 +12,13 @@ from kampanj.clock import Clock
 from kampanj.definitions.findings import Severity
 from kampanj.definitions.validate import validate
 from kampanj.engine import qualify
-from kampanj.engine.cohort import ChunkHook, FlowRun, create_step_rows, execute_flow
+from kampanj.engine.cohort import (
+    ChunkHook,
+    FlowRun,
+    create_step_rows,
+    execute_flow,
+    still_running,
+)
 from kampanj.engine.runs import (
     DEFAULT_CHUNK_SIZE,
     Issue,
@@ -259,7 +265,8 @@ def resume_run(
             values={n.casefold(): (n, v) for n, v in row["token_overrides"].items()}
         )
         flow = _flow_run(connection, clock, stored, campaign, run_id, overrides)
-    execute_flow(database, flow, clock, on_chunk=on_chunk)
+    finished = execute_flow(database, flow, clock, on_chunk=on_chunk)
     with database.begin() as connection:
-        set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
+        if finished and still_running(connection, run_id):
+            set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
         return load_result(connection, run_id)

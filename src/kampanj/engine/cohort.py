@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, false, func, insert, literal, select, update
 
 from kampanj.clock import Clock
-from kampanj.engine.runs import Issue, MemberState, add_issues
+from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
 from kampanj.model.campaigns import Campaign, ParamValue, Step
@@ -23,7 +23,7 @@ from kampanj.model.fields import FieldRegistry
 from kampanj.smartlist.compiler import compile_filter
 from kampanj.smartlist.context import CompileContext, InvalidSmartList
 from kampanj.store.database import Database
-from kampanj.store.schema import run_member, run_progress, run_step
+from kampanj.store.schema import run, run_member, run_progress, run_step
 from kampanj.tokens.context import TokenContext
 
 DEFAULT_CHOICE = "default"
@@ -93,8 +93,14 @@ def _committed(connection: Connection, run_id: int) -> set[tuple[int, str]]:
 
 def execute_flow(
     database: Database, flow: FlowRun, clock: Clock, *, on_chunk: ChunkHook | None = None
-) -> None:
-    """Run every (step, chunk) not yet committed, in reference order."""
+) -> bool:
+    """Run every (step, chunk) not yet committed, in reference order.
+
+    Returns False when the run stopped being ``running`` (aborted, CMP-29) before its flow
+    was done. Members take a step only when it is their ``next_step``: people parked by a
+    Wait are skipped, and people resumed from one get fresh chunk numbers, so their progress
+    markers never collide with the markers of the chunk they waited in.
+    """
     with database.read() as connection:
         chunks = chunks_of(connection, flow.run_id)
         done = _committed(connection, flow.run_id)
@@ -105,9 +111,18 @@ def execute_flow(
             if (chunk, step.id) in done:
                 continue
             with database.begin() as connection:
+                if not still_running(connection, flow.run_id):
+                    return False
                 _execute_step(connection, flow, step, chunk, following, clock)
             if on_chunk is not None:
                 on_chunk(step.id, chunk)
+    return True
+
+
+def still_running(connection: Connection, run_id: int) -> bool:
+    """Whether the run may take another step; locks the run row against a racing abort."""
+    statement = select(run.c.status).where(run.c.id == run_id).with_for_update()
+    return bool(connection.execute(statement).scalar_one() == RunStatus.RUNNING.value)
 
 
 def _execute_step(
@@ -123,6 +138,7 @@ def _execute_step(
         run_member.c.run_id == flow.run_id,
         run_member.c.chunk == chunk,
         run_member.c.state == MemberState.ACTIVE.value,
+        run_member.c.next_step == step.id,
     )
     person = flow.compile_context.person
     # Partition the chunk once: deleted persons get NULL (FLOW-7), others their choice.

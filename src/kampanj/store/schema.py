@@ -307,6 +307,8 @@ run = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Column("errors", JsonDocument, nullable=False),
     Column("warnings", JsonDocument, nullable=False),
+    # The flow pinned at qualification (CMP-15): resumed chunks and waits read this one.
+    Column("flow_snapshot", JsonDocument, nullable=True),
     Index("ix_run_campaign", "campaign_id"),
     sqlite_autoincrement=True,
 )
@@ -325,6 +327,7 @@ run_member = Table(
     Column("wake_at", UtcDateTime, nullable=True),
     Column("branch", Integer, nullable=True),
     Index("ix_run_member_chunk", "run_id", "chunk", "person_id"),
+    Index("ix_run_member_wake", "state", "wake_at"),
 )
 
 # Per-step results of a run (GEN-6), keyed by call path (LEDG-1).
@@ -340,6 +343,8 @@ run_step = Table(
     Column("errors", Integer, nullable=False, default=0),
     Column("choices", JsonDocument, nullable=False),
     Column("skip_reasons", JsonDocument, nullable=False),
+    # Token provenance of this step's executions (PROV-2), when it renders tokens.
+    Column("tokens", JsonDocument, nullable=True),
 )
 
 # The LEDG-1 progress marker: committed with a step's effects for one chunk, it proves
@@ -351,4 +356,46 @@ run_progress = Table(
     Column("chunk", Integer, primary_key=True),
     Column("call_path", String(255), primary_key=True),
     Column("committed_at", UtcDateTime, nullable=False),
+)
+
+# External effects (LEDG-3): one row per ledger key. ``state`` is ``intent`` until the
+# transport answers, then ``sent``, ``failed`` or ``unknown`` (never retried).
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("ledger_key", String(255), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("run_id", Integer, nullable=True),
+    Column("person_id", Integer, nullable=True),
+    Column("campaign_id", Integer, nullable=True),
+    Column("call_path", String(255), nullable=True),
+    Column("payload", JsonDocument, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("message_id", String(255), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Index("ix_outbox_state", "state", "id"),
+    Index("ix_outbox_run", "run_id", "person_id"),
+    sqlite_autoincrement=True,
+)
+
+# Pending single runs (CMP-8 ``--at``) and started recurrence occurrences (CMP-9/10).
+# ``occurrence_key`` is unique: one recurrence occurrence starts at most once.
+scheduled_run = Table(
+    "scheduled_run",
+    metadata,
+    _id(),
+    Column("campaign_id", Integer, nullable=False),
+    Column("run_at", UtcDateTime, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("occurrence_key", String(255), nullable=True, unique=True),
+    Column("token_overrides", JsonDocument, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("run_id", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_scheduled_run_due", "status", "run_at"),
+    sqlite_autoincrement=True,
 )
