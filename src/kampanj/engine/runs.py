@@ -47,6 +47,10 @@ class MemberState(StrEnum):
     """Has steps left and is not waiting."""
     COMPLETED = "completed"
     """Left the flow after its last step (FLOW-3)."""
+    WAITING = "waiting"
+    """Parked by a Wait until ``wake_at`` (WAIT-10); ``next_step`` is where it resumes."""
+    REMOVED = "removed"
+    """Ended early: Remove from Flow, Delete Person or abort (FLOW-3, FLOW-18, CMP-29)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
