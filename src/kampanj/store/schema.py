@@ -399,3 +399,31 @@ scheduled_run = Table(
     Index("ix_scheduled_run_due", "status", "run_at"),
     sqlite_autoincrement=True,
 )
+
+# REST API users (API-8): the secret is stored hashed and never returned; ``workspaces``
+# lists the workspace names the user may reach (WS-5).
+api_user = Table(
+    "api_user",
+    metadata,
+    _id(),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("email", String(255), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("workspaces", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Access tokens (API-2/3): valid until ``expires_at``; asking again before then returns the
+# same token.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("token", String(128), primary_key=True),
+    Column("api_user_id", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_api_token_user", "api_user_id", "expires_at"),
+)

@@ -11,6 +11,8 @@ Create Date: 2026-11-28 19:20:00.000000
   never starts one occurrence twice.
 - ``run.flow_snapshot``: the flow pinned at qualification (CMP-15), read on resume.
 - ``run_step.tokens``: token provenance of a token-bearing step execution (PROV-2).
+- ``api_user`` / ``api_token``: REST API users with hashed secrets, roles and workspace
+  scope (API-8), and their access tokens (API-2/3).
 """
 
 from __future__ import annotations
@@ -67,6 +69,30 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_scheduled_run_due", "scheduled_run", ["status", "run_at"], unique=False)
+    op.create_table(
+        "api_user",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("email", sa.String(length=255), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("secret_hash", sa.String(length=255), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("workspaces", json, nullable=False),
+        sa.Column("created_at", stamp(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_user")),
+        sa.UniqueConstraint("client_id", name=op.f("uq_api_user_client_id")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_user_name")),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
+        "api_token",
+        sa.Column("token", sa.String(length=128), nullable=False),
+        sa.Column("api_user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", stamp(), nullable=False),
+        sa.Column("expires_at", stamp(), nullable=False),
+        sa.PrimaryKeyConstraint("token", name=op.f("pk_api_token")),
+    )
+    op.create_index("ix_api_token_user", "api_token", ["api_user_id", "expires_at"], unique=False)
     with op.batch_alter_table("run") as batch:
         batch.add_column(sa.Column("flow_snapshot", json, nullable=True))
     with op.batch_alter_table("run_step") as batch:
@@ -80,6 +106,9 @@ def downgrade() -> None:
         batch.drop_column("tokens")
     with op.batch_alter_table("run") as batch:
         batch.drop_column("flow_snapshot")
+    op.drop_index("ix_api_token_user", table_name="api_token")
+    op.drop_table("api_token")
+    op.drop_table("api_user")
     op.drop_index("ix_scheduled_run_due", table_name="scheduled_run")
     op.drop_table("scheduled_run")
     op.drop_index("ix_outbox_run", table_name="outbox")
