@@ -6,7 +6,7 @@ import shlex
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +16,18 @@ from rich.table import Table
 
 from kampanj.cli.common import DbOption, JsonOption, console, handle_user_errors, print_json
 from kampanj.cli.progress import progress_reporter
-from kampanj.clock import SystemClock
+from kampanj.clock import Clock, SystemClock
+from kampanj.engine.batch import run_batch
+from kampanj.engine.runs import RunResult
 from kampanj.errors import UserError
 from kampanj.ingest.activities import import_activities
 from kampanj.ingest.people import import_people
 from kampanj.ingest.report import ActivityImportReport, ImportReport
+from kampanj.model.campaigns import CampaignType
 from kampanj.services.apply import AppliedDefinitions, apply_paths
 from kampanj.store.database import Database
 from kampanj.store.registry import load_activity_types, load_field_registry
+from kampanj.store.repositories.reading import read_definitions
 from kampanj.store.summary import AccountSummary, account_summary
 from kampanj.synthetic import CustomValue, write_activities_jsonl, write_people_csv
 
@@ -75,6 +79,7 @@ def demo_command(
         )
         history_report = _import_activities(database, history_file, clock, quiet=as_json)
 
+    runs = _run_batch_campaigns(database, clock)
     with database.read() as connection:
         summary = account_summary(connection, load_activity_types(connection))
     seconds = time.perf_counter() - started
@@ -85,12 +90,81 @@ def demo_command(
                 "applied": applied.to_dict(),
                 "people": people_report.to_dict(),
                 "activities": history_report.to_dict(),
+                "runs": [run.to_json() for run in runs],
                 "summary": asdict(summary),
                 "seconds": round(seconds, 3),
             }
         )
         return
     _print_summary(database, examples, applied, summary, seconds)
+    _print_runs(runs)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DemoRun:
+    """One batch campaign the demo ran, or why it could not."""
+
+    campaign: str
+    result: RunResult | None
+    refused: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        if self.result is None:
+            return {"campaign": self.campaign, "refused": self.refused}
+        return {"campaign": self.campaign, **self.result.to_json()}
+
+
+def _run_batch_campaigns(database: Database, clock: Clock) -> list[DemoRun]:
+    """Run every batch campaign of the applied definitions once, now, in id order."""
+    with database.read() as connection:
+        definitions = read_definitions(connection)
+    batch = sorted(
+        (
+            c
+            for c in definitions.campaigns
+            if c.type is CampaignType.BATCH and not c.executable and c.id is not None
+        ),
+        key=lambda c: c.id or 0,
+    )
+    runs: list[DemoRun] = []
+    for campaign in batch:
+        path = "/".join((*campaign.folder, campaign.name))
+        try:
+            started = run_batch(database, clock, path, workspace=campaign.workspace)
+        except UserError as refused:
+            runs.append(DemoRun(campaign=campaign.name, result=None, refused=str(refused)))
+            continue
+        runs.append(DemoRun(campaign=campaign.name, result=started.result))
+    return runs
+
+
+def _print_runs(runs: list[DemoRun]) -> None:
+    if not runs:
+        return
+    table = Table(title="Batch campaigns run now", title_justify="left")
+    for column in ("campaign", "run", "status", "qualified", "waiting", "steps"):
+        table.add_column(column)
+    for run in runs:
+        if run.result is None:
+            table.add_row(run.campaign, "-", "not run", "", "", run.refused or "")
+            continue
+        result = run.result
+        steps = "; ".join(
+            f"{path}: {step.executed} done"
+            + (f", {step.skipped} skipped" if step.skipped else "")
+            + (f", {step.blocked} blocked" if step.blocked else "")
+            + (f", {step.errors} errors" if step.errors else "")
+            for path, step in result.steps.items()
+        )
+        table.add_row(
+            run.campaign,
+            str(result.run_id),
+            result.status.value,
+            f"{result.qualified or 0:,}",
+            f"{result.waiting:,}",
+            steps,
+        )
+    console.print(table)
 
 
 def _custom_columns(database: Database) -> dict[str, CustomValue]:
@@ -157,6 +231,7 @@ def _print_summary(
     command, url = _how_we_were_called(), database.url
     console.print(f"  {command} people show 1 --db {url}", highlight=False)
     console.print(f"  {command} lint examples/lead-lifecycle --db {url}", highlight=False)
+    console.print(f"  {command} runs --db {url}", highlight=False)
 
 
 def _how_we_were_called() -> str:
