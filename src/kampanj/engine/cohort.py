@@ -181,8 +181,10 @@ def _execute_step(
         cohort = select(run_member.c.person_id).where(*in_chunk, run_member.c.branch == branch)
         part = function(connection, env, params, cohort)
         outcome.executed += part.executed
+        outcome.blocked += part.blocked
         outcome.errors.extend(part.errors)
         outcome.warnings.extend(part.warnings)
+        skipped = _merge(skipped, part.skipped)
     _record(connection, flow.run_id, step.id, outcome, choices, skipped)
     add_issues(connection, flow.run_id, errors=outcome.errors, warnings=outcome.warnings)
     advance = {"next_step": following, "branch": None}
@@ -221,6 +223,7 @@ def _record(
         .values(
             executed=row["executed"] + outcome.executed,
             skipped=row["skipped"] + sum(skipped.values()),
+            blocked=row["blocked"] + outcome.blocked,
             errors=row["errors"] + failed,
             choices=_merge(row["choices"], choices),
             skip_reasons=_merge(row["skip_reasons"], skipped),

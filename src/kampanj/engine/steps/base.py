@@ -99,6 +99,10 @@ class StepOutcome:
     """Per-person errors (FLOW-6): nothing was written for those persons."""
     warnings: list[Issue] = field(default_factory=list)
     """Per-person warnings (e.g. SCORE_CLAMPED)."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Persons the step skipped, per reason (e.g. ``backwards``, FLOW-20): nothing written."""
+    blocked: int = 0
+    """Persons whose email was blocked (MAIL-5): Email Blocked written, not an error."""
 
 
 def cohort_ids(connection: Connection, cohort: Select[Any]) -> list[int]:
