@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -19,6 +19,7 @@ from kampanj.engine.cohort import (
     execute_flow,
     still_running,
 )
+from kampanj.engine.pinning import pin_flow, pinned
 from kampanj.engine.runs import (
     DEFAULT_CHUNK_SIZE,
     Issue,
@@ -31,6 +32,7 @@ from kampanj.engine.runs import (
     set_status,
 )
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
+from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.campaigns import Campaign, CampaignType
@@ -153,8 +155,12 @@ def run_batch(
     overrides: Sequence[OverrideRequest] = (),
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_chunk: ChunkHook | None = None,
+    claim: Callable[[Connection, int], None] | None = None,
 ) -> StartedRun:
-    """Run a batch campaign now, inline, and return its result (CMP-5..7)."""
+    """Run a batch campaign now, inline, and return its result (CMP-5..7).
+
+    ``claim`` runs in the transaction creating the run (a scheduled run records its run id).
+    """
     if chunk_size < 1:
         raise UserError("the chunk size must be at least 1")
     with database.read() as connection:
@@ -180,6 +186,8 @@ def run_batch(
             warnings=ignored,
             chunk_size=chunk_size,
         )
+        if claim is not None:
+            claim(connection, run_id)
     problems = _invalid(definitions, campaign)
     with database.begin() as connection:
         ctx = compile_context(
@@ -237,6 +245,7 @@ def run_batch(
             return StartedRun(result=load_result(connection, run_id), ignored=ignored)
         qualify.record_membership(connection, run_id=run_id, campaign_id=campaign.id, now=now)
         create_step_rows(connection, run_id, campaign.flow)
+        pin_flow(connection, run_id, campaign)
         set_status(connection, run_id, RunStatus.RUNNING, now, cohort=matching, qualified=qualified)
     return StartedRun(
         result=resume_run(database, clock, run_id, on_chunk=on_chunk, definitions=definitions),
@@ -261,12 +270,14 @@ def resume_run(
         campaign = next((c for c in stored.campaigns if c.id == row["campaign_id"]), None)
         if campaign is None:
             raise NotFoundError(f"run {run_id}'s campaign {row['campaign_id']} no longer exists")
+        campaign = pinned(campaign, row)  # CMP-15
         overrides = RunOverrides(
             values={n.casefold(): (n, v) for n, v in row["token_overrides"].items()}
         )
         flow = _flow_run(connection, clock, stored, campaign, run_id, overrides)
     finished = execute_flow(database, flow, clock, on_chunk=on_chunk)
     with database.begin() as connection:
-        if finished and still_running(connection, run_id):
+        # Waiting people count as left (GEN-6): the run stays running until they finish.
+        if finished and still_running(connection, run_id) and not members_left(connection, run_id):
             set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
         return load_result(connection, run_id)

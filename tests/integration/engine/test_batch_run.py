@@ -242,8 +242,8 @@ def test_qualification_rules(
 
 
 def test_refusals_write_nothing(database: Database, tmp_path: Path) -> None:
-    """CMP-8 / FLOW-24: trigger, executable and default campaigns and unbuilt steps are
-    refused before anything is written."""
+    """CMP-8: trigger, executable and default campaigns are refused before anything is
+    written."""
     world = """\
 workspace: Default
 folders:
@@ -258,16 +258,12 @@ folders:
         flow: [{Interesting Moment: {type: Web, description: x}}]
       - name: Dflt
         flow: [{Interesting Moment: {type: Web, description: x}}]
-      - name: Waits
-        smartList: {filters: [{Lead Score: {at least: 1}}]}
-        flow: [{Wait: 1 day}]
 """
     build(database.url, tmp_path, world, "email,leadScore\na@x.com,1\n")
     for name, words in (
         ("Trig", "trigger"),
         ("Exe", "executable"),
         ("Dflt", "default-type"),
-        ("Waits", "not supported yet"),
     ):
         with pytest.raises(UserError, match=words):
             run_batch(database, FixedClock(T0), name)

@@ -11,7 +11,7 @@ from kampanj.definitions.validation.hints import suggest
 from kampanj.definitions.validation.references import reference, resolve
 from kampanj.definitions.validation.tree import nearest_program
 from kampanj.model.assets import Email
-from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType, Weekday
+from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType
 from kampanj.model.conversions import ValueConversionError, text_parser
 from kampanj.model.fields import FieldType
 from kampanj.model.names import fold
@@ -25,15 +25,12 @@ from kampanj.model.step_catalogue import (
     ParamSpec,
 )
 from kampanj.model.tree import Folder
+from kampanj.model.wait import parse_duration, parse_time_of_day, parse_weekdays
 from kampanj.smartlist.catalogue import is_date_text, match_key
 from kampanj.tokens.syntax import has_token_syntax
 
 __all__ = ["check_param_value"]
 
-_DURATION = re.compile(
-    r"^\s*(\d+)\s+(minute|hour|day|week|month|year)s?\s*$", re.IGNORECASE
-)  # WAIT-2
-_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _BOOLEAN_TEXT = {"true", "false", "yes", "no", "1", "0"}  # FLOW-14
 _REQUESTED_TRIGGER = "campaign is requested"
@@ -106,9 +103,7 @@ def check_param_value(
             if match_key(str(value)) not in {match_key(c) for c in param.choices}:
                 invalid(f"{value!r} is not one of {', '.join(param.choices)}")
         case ParamKind.DURATION:
-            if not (isinstance(value, str) and _DURATION.match(value)) or (
-                isinstance(value, str) and int(value.split()[0]) < 1
-            ):
+            if parse_duration(value) is None:
                 invalid(
                     f"{value!r} is not a duration; write N minutes|hours|days|weeks|months|"
                     "years with a whole N ≥ 1, e.g. '4 hours' (WAIT-2)",
@@ -118,13 +113,12 @@ def check_param_value(
             if not is_date_text(str(value)):
                 invalid(f"write a date yyyy-MM-dd or an ISO date-time, not {value!r} (WAIT-5)")
         case ParamKind.WEEKDAYS:
-            days = value if isinstance(value, tuple) else (value,)
-            names = {d.value.casefold() for d in Weekday}
-            bad = [d for d in days if str(d).casefold() not in names]
-            if bad or not days:
+            if parse_weekdays(value) is None:
+                days = value if isinstance(value, tuple) else (value,)
+                bad = [d for d in days if parse_weekdays(d) is None]
                 invalid(f"weekdays are Monday…Sunday; {bad!r} is not (WAIT-4)")
         case ParamKind.TIME_OF_DAY:
-            if not (isinstance(value, str) and _TIME_OF_DAY.match(value.strip())):
+            if parse_time_of_day(value) is None:
                 invalid(f"write a time HH:MM such as '09:00', not {value!r} (WAIT-4)")
         case ParamKind.STATIC_LIST:
             reference(ctx, "list", str(value), workspace, scope, location, what)
@@ -278,6 +272,7 @@ def _campaign_target(
         caller=index,
         target=target_index,
         location=location.rsplit(".", 1)[0],
+        step_id=step.id,
         use_parent_context=merged.get("useParentContext") is True,
     )
     if execute:
@@ -289,6 +284,8 @@ def _campaign_target(
                 scope,
                 location,
             )
+            edge.findings.append("EXE_TARGET")
+            ctx.rejected_execute_edges.append(edge)
             return
         ctx.execute_edges.append(edge)
         return
@@ -301,6 +298,8 @@ def _campaign_target(
             scope,
             location,
         )
+        edge.findings.append("REQ_TARGET_INVALID")
+        ctx.rejected_request_edges.append(edge)
         return
     if not any(_accepts_flow_action(t) for t in requested):
         ctx.add(
@@ -310,6 +309,7 @@ def _campaign_target(
             scope,
             location,
         )
+        edge.findings.append("REQ_SOURCE")
     ctx.request_edges.append(edge)
 
 

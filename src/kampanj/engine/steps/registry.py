@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 
-from kampanj.engine.steps import data_value, lists, moment, score
+from kampanj.engine.steps import data_value, lists, moment, score, wait
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.model.campaigns import ParamValue, StepType
 
@@ -19,5 +19,6 @@ STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
     StepType.ADD_TO_LIST: lists.add,
     StepType.REMOVE_FROM_LIST: lists.remove,
     StepType.INTERESTING_MOMENT: moment.apply,
+    StepType.WAIT: wait.apply,
 }
 """Every other FLOW-24 step is refused at run start, never skipped silently."""
