@@ -25,7 +25,11 @@ from kampanj.definitions.validation.account import (
     check_webhooks,
 )
 from kampanj.definitions.validation.assets import check_assets
-from kampanj.definitions.validation.call_graph import check_execute_graph, check_request_graph
+from kampanj.definitions.validation.call_graph import (
+    build_call_graph,
+    check_execute_graph,
+    check_request_graph,
+)
 from kampanj.definitions.validation.campaigns import check_campaign
 from kampanj.definitions.validation.context import WARNING_CODES, Context
 from kampanj.definitions.validation.names import check_duplicate_keys
@@ -34,9 +38,10 @@ from kampanj.definitions.validation.tokens import check_tokens
 from kampanj.definitions.validation.tree import check_tree
 from kampanj.model.account import Definitions
 from kampanj.model.activities import ActivityTypeDef
+from kampanj.model.call_graph import CallGraph
 from kampanj.model.fields import FieldDef
 
-__all__ = ["WARNING_CODES", "validate"]
+__all__ = ["WARNING_CODES", "validate", "validate_with_graph"]
 
 
 def validate(
@@ -52,6 +57,23 @@ def validate(
     database but are not part of ``definitions`` (they resolve references and take part
     in name clashes); pass nothing when ``definitions`` is already the merged state.
     """
+    findings, _ = validate_with_graph(
+        definitions,
+        sources=sources,
+        stored_fields=stored_fields,
+        stored_activity_types=stored_activity_types,
+    )
+    return findings
+
+
+def validate_with_graph(
+    definitions: Definitions,
+    *,
+    sources: SourceMap | None = None,
+    stored_fields: Iterable[FieldDef] = (),
+    stored_activity_types: Iterable[ActivityTypeDef] = (),
+) -> tuple[list[Finding], CallGraph]:
+    """`validate`, plus the Execute / Request call graph it checked (VAL-7)."""
     ctx = Context(definitions, sources, tuple(stored_fields), tuple(stored_activity_types))
     check_settings(ctx)
     check_fields(ctx)
@@ -69,4 +91,4 @@ def validate(
     # Call graphs last: campaign checks collect the edges and invalid smart lists.
     check_execute_graph(ctx)
     check_request_graph(ctx)
-    return sorted(ctx.findings, key=Finding.sort_key)
+    return sorted(ctx.findings, key=Finding.sort_key), build_call_graph(ctx)

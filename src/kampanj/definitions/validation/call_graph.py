@@ -1,4 +1,8 @@
-"""Execute / Request Campaign call graphs: cycles, depth, invalid children (EXE-15/24, REQ-13)."""
+"""Execute / Request Campaign call graphs: cycles, depth, invalid children (EXE-15/24, REQ-13).
+
+The edges are collected while flows are checked (``step_params``); ``build_call_graph``
+turns them into the `CallGraph` that ``kampanj graph`` draws, so both see one graph.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from dataclasses import replace
 
 from kampanj.definitions.validation.context import CallEdge, Context, Scope
 from kampanj.definitions.validation.cycles import find_cycles
+from kampanj.model.call_graph import CallGraph, CallKind, GraphEdge, GraphNode
 from kampanj.model.campaigns import Campaign
 
-__all__ = ["check_execute_graph", "check_request_graph"]
+__all__ = ["build_call_graph", "check_execute_graph", "check_request_graph"]
 
 
 def check_execute_graph(ctx: Context) -> None:
@@ -28,32 +33,42 @@ def check_execute_graph(ctx: Context) -> None:
         )
     reported_depth: set[tuple[int, ...]] = set()
 
-    def descend(chain: list[int]) -> None:
+    def descend(chain: list[int], start_level: int) -> None:
         for edge in outgoing.get(chain[-1], []):
             if edge.target in chain:
                 continue
             path = [*chain, edge.target]
-            if len(path) - 1 > ctx.max_depth:
+            level = start_level + len(path) - 1
+            if level > ctx.max_depth:
                 if tuple(path) not in reported_depth:
                     reported_depth.add(tuple(path))
                     ids, names = _path(ctx, path)
+                    where = (
+                        ""
+                        if start_level == 0
+                        else f"; {ctx.d.campaigns[path[0]].name} is executable, so it runs "
+                        "at level 1 at least"
+                    )
                     _add_graph(
                         ctx,
                         "EXE_DEPTH",
-                        f"Execute Campaign chain {names} is {len(path) - 1} levels deep; at "
-                        f"most {ctx.max_depth} are allowed (Parent > Child > Child > Child, "
-                        "EXE-15); use Request Campaign for deeper work",
+                        f"Execute Campaign chain {names} reaches level {level}{where}; at "
+                        f"most {ctx.max_depth} levels are allowed (Parent > Child > Child > "
+                        "Child, EXE-15); use Request Campaign for deeper work",
                         edge,
                         ids,
                         top=ctx.d.campaigns[path[0]],
                     )
                 continue
-            descend(path)
+            descend(path, start_level)
 
+    # Tops: every campaign that is not executable (level 0), and every executable nothing
+    # calls — it can only ever run as a child, so at level 1 or deeper.
+    called = {edge.target for edge in ctx.execute_edges}
     for index, campaign in enumerate(ctx.d.campaigns):
-        if campaign.executable:
+        if campaign.executable and index in called:
             continue
-        descend([index])
+        descend([index], 1 if campaign.executable else 0)
         _child_warnings(ctx, index, outgoing)
 
 
@@ -83,11 +98,12 @@ def _child_warnings(ctx: Context, top: int, outgoing: dict[int, list[CallEdge]])
             queue.append(edge.target)
             if edge.target in ctx.campaign_rules_invalid:
                 child = ctx.d.campaigns[edge.target]
+                caller = ctx.d.campaigns[edge.caller]
                 _add_graph(
                     ctx,
                     "CHILD_SMART_LIST_INVALID",
-                    f"called executable {child.name!r} has an invalid smart list, so it "
-                    "qualifies nobody (EXE-12, EXE-24)",
+                    f"{caller.name} calls executable {child.name!r}, whose smart list is "
+                    "invalid, so it qualifies nobody (EXE-12, EXE-24); fix its filters",
                     edge,
                     (),
                     top=ctx.d.campaigns[top],
@@ -109,6 +125,8 @@ def _add_graph(
     scope = Scope(obj=caller, campaign=top if top is not None else caller, occurrence=occurrence)
     before = len(ctx.findings)
     ctx.add(code, message, scope, edge.location)
+    if code not in edge.findings:
+        edge.findings.append(code)
     if ids:
         finding = ctx.findings[before]
         ctx.findings[before] = replace(finding, path=ids)
@@ -134,3 +152,50 @@ def _cycles(ctx: Context, outgoing: dict[int, list[CallEdge]]) -> list[tuple[lis
         range(len(ctx.d.campaigns)),
         lambda node: [(edge.target, edge) for edge in outgoing.get(node, [])],
     )
+
+
+def build_call_graph(ctx: Context) -> CallGraph:
+    """The Execute / Request graph of a finished validation run, findings on its edges."""
+    nodes = tuple(
+        GraphNode(
+            index=index,
+            id=campaign.id,
+            name=campaign.name,
+            workspace=campaign.workspace,
+            folder=campaign.folder,
+            executable=campaign.executable,
+            type=campaign.type,
+        )
+        for index, campaign in enumerate(ctx.d.campaigns)
+    )
+    groups = (
+        (CallKind.EXECUTE, ctx.execute_edges, True),
+        (CallKind.EXECUTE, ctx.rejected_execute_edges, False),
+        (CallKind.REQUEST, ctx.request_edges, True),
+        (CallKind.REQUEST, ctx.rejected_request_edges, False),
+    )
+    edges = [
+        GraphEdge(
+            kind=kind,
+            caller=edge.caller,
+            target=edge.target,
+            step_id=edge.step_id,
+            location=edge.location,
+            use_parent_context=edge.use_parent_context and kind is CallKind.EXECUTE,
+            findings=tuple(edge.findings),
+            valid=valid,
+        )
+        for kind, collected, valid in groups
+        for edge in collected
+    ]
+    # Campaign order, then flow order; choices keep the order they were checked in.
+    order = {id(e): n for n, e in enumerate(edges)}
+    edges.sort(key=lambda e: (e.caller, _step_position(ctx, e), order[id(e)]))
+    return CallGraph(nodes, tuple(edges))
+
+
+def _step_position(ctx: Context, edge: GraphEdge) -> int:
+    for position, step in enumerate(ctx.d.campaigns[edge.caller].flow):
+        if step.id == edge.step_id:
+            return position
+    return 0

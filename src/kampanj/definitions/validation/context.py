@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kampanj.definitions.findings import Finding, Severity
 from kampanj.definitions.sources import SourceMap, folder_key, object_key
@@ -42,7 +42,9 @@ class CallEdge:
     caller: int
     target: int
     location: str
+    step_id: str = ""
     use_parent_context: bool = False
+    findings: list[str] = field(default_factory=list)  # codes reported on this call (VAL-7)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -102,6 +104,10 @@ class Context:
         self.campaign_rules_invalid: set[int] = set()  # campaign indices
         self.execute_edges: list[CallEdge] = []
         self.request_edges: list[CallEdge] = []
+        # Calls whose target exists but cannot be called that way (EXE_TARGET,
+        # REQ_TARGET_INVALID): not part of the graphs checked, still drawn by `kampanj graph`.
+        self.rejected_execute_edges: list[CallEdge] = []
+        self.rejected_request_edges: list[CallEdge] = []
         self.token_tree = TokenTree.from_definitions(definitions)
 
     def add(self, code: str, message: str, scope: Scope, location: str = "") -> None:
