@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, false, func, insert, literal, select, update
 
 from kampanj.clock import Clock
+from kampanj.engine import faults
 from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
@@ -114,6 +115,8 @@ def execute_flow(
                 if not still_running(connection, flow.run_id):
                     return False
                 _execute_step(connection, flow, step, chunk, following, clock)
+                faults.hit("before-commit", step.id, "chunk", chunk)  # LEDG-4 crash tests
+            faults.hit("after-step", step.id, "chunk", chunk)
             if on_chunk is not None:
                 on_chunk(step.id, chunk)
     return True
