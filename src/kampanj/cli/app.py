@@ -8,6 +8,7 @@ import typer
 
 from kampanj import __version__
 from kampanj.cli import activities, definitions, demo, init, people, runs, smartlists, tokens
+from kampanj.cli.clone import register as register_clone
 
 app = typer.Typer(
     name="kampanj",
@@ -41,6 +42,7 @@ app.add_typer(activities.app, name="activities")
 demo.register(app)
 smartlists.register(app)
 tokens.register(app)
+register_clone(app)
 runs.register(app)
 
 
