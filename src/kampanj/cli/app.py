@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from kampanj import __version__
-from kampanj.cli import activities, definitions, demo, init, people, runs, smartlists, tokens
+from kampanj.cli import (
+    activities,
+    definitions,
+    demo,
+    init,
+    people,
+    runs,
+    schedule,
+    smartlists,
+    tokens,
+)
 from kampanj.cli.clone import register as register_clone
 
 app = typer.Typer(
@@ -44,6 +54,7 @@ smartlists.register(app)
 tokens.register(app)
 register_clone(app)
 runs.register(app)
+schedule.register(app)
 
 
 def main() -> None:

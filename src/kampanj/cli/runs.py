@@ -16,6 +16,7 @@ from kampanj.cli.common import (
     open_database,
     print_json,
 )
+from kampanj.cli.schedule import schedule_command
 from kampanj.clock import SystemClock
 from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import RunResult, list_runs, load_result
@@ -63,11 +64,18 @@ def run_command(
     workspace: Annotated[
         str | None, typer.Option("--workspace", help="Workspace of the campaign.")
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Schedule for this ISO-8601 time (naive = account zone)."),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a batch campaign now, inline, and show its per-step results."""
+    """Run a batch campaign now, inline, and show its per-step results (or schedule it)."""
     overrides = [parse_override_argument(t) for t in token or []]
+    if at is not None:
+        schedule_command(campaign, at, overrides, workspace, db, as_json)
+        return
     database = open_database(db)
     try:
         started = run_batch(

@@ -1,0 +1,132 @@
+"""One scheduler tick (GEN-4, ORD-3, LEDG-4): recover, then every due Wait and scheduled run.
+
+1. Recover what a dead process left: scheduled starts that never qualified run again;
+   ``running`` runs with active members (or nobody left, but not yet completed) resume at
+   their first uncommitted (step, chunk).
+2. Record recurrence occurrences due by now as pending scheduled runs (CMP-10).
+3. Repeatedly take the earliest due item — a group of people waiting in one run at one
+   step for one instant, or a pending scheduled run — ordered by due time, campaign id,
+   then run (ORD-3), and process it with the clock set to its due time (GEN-4). Resumed
+   people may wait again; anything due by now is processed in the same tick.
+
+One worker at a time: leases that let several workers share this come later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, exists, select
+
+from kampanj.clock import Clock, FixedClock
+from kampanj.engine import faults
+from kampanj.engine.batch import resume_run
+from kampanj.engine.cohort import still_running
+from kampanj.engine.runs import MemberState, RunStatus, load_run_row
+from kampanj.engine.schedule import (
+    Scheduled,
+    add_due_occurrences,
+    next_pending,
+    recover_interrupted_starts,
+    start,
+)
+from kampanj.engine.waits import DueWait, earliest_due, wake
+from kampanj.store.database import Database
+from kampanj.store.schema import run, run_member
+
+
+@dataclass(kw_only=True, slots=True)
+class TickReport:
+    """What one tick did, in order."""
+
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, action: str, **details: Any) -> None:
+        self.actions.append({"action": action, **details})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"actions": list(self.actions)}
+
+
+def interrupted_runs(connection: Connection) -> list[int]:
+    """Running runs a dead process left: someone active, or nobody active or waiting."""
+    member = run_member.c.run_id == run.c.id
+    active = exists().where(member, run_member.c.state == MemberState.ACTIVE.value)
+    waiting = exists().where(member, run_member.c.state == MemberState.WAITING.value)
+    statement = (
+        select(run.c.id)
+        .where(run.c.status == RunStatus.RUNNING.value, active | ~waiting)
+        .order_by(run.c.id)
+    )
+    return list(connection.execute(statement).scalars())
+
+
+def tick(database: Database, clock: Clock) -> TickReport:
+    """Run one tick at ``clock.now()``; see the module docstring."""
+    now = clock.now()
+    report = TickReport()
+    for run_id in recover_interrupted_starts(database, now):
+        report.add("restarted", runId=run_id)
+    with database.read() as connection:
+        interrupted = interrupted_runs(connection)
+    for run_id in interrupted:
+        result = resume_run(database, clock, run_id)
+        report.add("resumed", runId=run_id, status=result.status.value)
+    for scheduled in add_due_occurrences(database, now):
+        report.add("occurrence", scheduledId=scheduled.id, campaignId=scheduled.campaign_id)
+    while True:
+        with database.read() as connection:
+            due_wait = earliest_due(connection, now)
+            due_run = next_pending(connection, now)
+        if due_wait is None and due_run is None:
+            return report
+        if due_run is None or (due_wait is not None and _wait_key(due_wait) <= _run_key(due_run)):
+            assert due_wait is not None
+            _resume_wait(database, due_wait, report)
+        else:
+            _start(database, due_run, report)
+
+
+def _wait_key(due: DueWait) -> tuple[datetime, int, int, int]:
+    return (due.wake_at, due.campaign_id, 0, due.run_id)
+
+
+def _run_key(scheduled: Scheduled) -> tuple[datetime, int, int, int]:
+    return (scheduled.run_at, scheduled.campaign_id, 1, scheduled.id)
+
+
+def _resume_wait(database: Database, due: DueWait, report: TickReport) -> None:
+    """WAIT-8: the group wakes as one cohort, then the run continues at its due time."""
+    with database.begin() as connection:
+        if not still_running(connection, due.run_id):
+            return  # aborted meanwhile: abort removes waiting people too (CMP-29)
+        chunk_size = int(load_run_row(connection, due.run_id)["chunk_size"])
+        woke = wake(connection, due, chunk_size)
+    faults.hit("after-wake", due.run_id)
+    result = resume_run(database, FixedClock(due.wake_at), due.run_id)
+    report.add(
+        "woke",
+        runId=due.run_id,
+        step=due.next_step,
+        wakeAt=due.wake_at,
+        people=woke,
+        status=result.status.value,
+    )
+
+
+def _start(database: Database, scheduled: Scheduled, report: TickReport) -> None:
+    outcome = start(database, scheduled)
+    if outcome.refused is not None:
+        report.add("refused", scheduledId=scheduled.id, reason=outcome.refused)
+    elif outcome.started is not None:
+        result = outcome.started.result
+        report.add(
+            "started",
+            scheduledId=scheduled.id,
+            runId=result.run_id,
+            campaignId=result.campaign_id,
+            runAt=scheduled.run_at,
+            status=result.status.value,
+        )
