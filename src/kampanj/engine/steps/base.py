@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     cast,
     func,
     insert,
@@ -61,6 +62,8 @@ class StepEnv:
     """Context tokens of this step (TOK-19..22)."""
     references: References
     """Assets by name (lists)."""
+    call_path: str | None = None
+    """LEDG-1 call path (step ids from level 0 down, ``s2/s1``); None at level 0 = the step id."""
 
     @property
     def campaign_id(self) -> int:
@@ -70,6 +73,11 @@ class StepEnv:
     def template(self, text: ParamValue) -> Template:
         """A token-bearing parameter compiled once for this step (context tokens resolved)."""
         return compile_template("" if text is None else str(text), self.tokens, self.fields)
+
+    @property
+    def ledger_path(self) -> str:
+        """The call path of this step execution in ledger keys (LEDG-1)."""
+        return self.call_path or self.step.id
 
     def issue(self, code: str, message: str, person_id: int | None = None) -> Issue:
         return Issue(
@@ -127,6 +135,21 @@ def json_object(connection: Connection, pairs: Mapping[str, ColumnElement[Any]])
     return func.json_object(*arguments)
 
 
+def without_nulls(connection: Connection, document: Any) -> Any:
+    """The JSON object ``document`` without its null members: empty attributes are omitted
+    (ACT-1)."""
+    if connection.dialect.name == "postgresql":
+        return func.jsonb_strip_nulls(document)
+    return func.json_patch("{}", document)  # a merge patch drops members whose value is null
+
+
+def json_bool(connection: Connection, predicate: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A JSON boolean attribute value (typed attributes, ACT-3) from a SQL predicate."""
+    if connection.dialect.name == "postgresql":
+        return predicate
+    return func.json(case((predicate, "true"), else_="false"))
+
+
 def text_value(value: str) -> ColumnElement[Any]:
     return literal(value, String)
 
@@ -162,7 +185,7 @@ def insert_activity_select(
             bindparam(f"c_{name}", value, type_=activity.c[name].type).label(name)
             for name, value in constants.items()
         ),
-        json_object(connection, pairs).label("attributes"),
+        without_nulls(connection, json_object(connection, pairs)).label("attributes"),
     ]
     selected = source.with_only_columns(*columns).order_by(person_id)
     connection.execute(

@@ -7,7 +7,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 
-from kampanj.engine.steps import data_value, lists, moment, score, wait
+from kampanj.engine.steps import (
+    alert,
+    data_value,
+    delete_person,
+    email,
+    lists,
+    moment,
+    program,
+    score,
+    wait,
+)
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.model.campaigns import ParamValue, StepType
 
@@ -20,5 +30,10 @@ STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
     StepType.REMOVE_FROM_LIST: lists.remove,
     StepType.INTERESTING_MOMENT: moment.apply,
     StepType.WAIT: wait.apply,
+    StepType.CHANGE_PROGRAM_STATUS: program.change_status,
+    StepType.CHANGE_PROGRAM_SUCCESS: program.change_success,
+    StepType.SEND_EMAIL: email.send_email,
+    StepType.SEND_ALERT: alert.send_alert,
+    StepType.DELETE_PERSON: delete_person.apply,
 }
 """Every other FLOW-24 step is refused at run start, never skipped silently."""
