@@ -1,8 +1,7 @@
-"""`kampanj smart-list count|members` and `kampanj explain --smart-list` (SL-7, EXPL-1)."""
+"""`kampanj smart-list count|members` (SL-7); registers `kampanj explain` too (EXPL-1)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -15,8 +14,8 @@ from kampanj.cli.common import (
     open_database,
     print_json,
 )
+from kampanj.cli.explain import explain_command
 from kampanj.clock import SystemClock
-from kampanj.errors import UserError
 from kampanj.smartlist.evaluation import (
     DEFAULT_WORKSPACE,
     LoadedSmartList,
@@ -24,7 +23,6 @@ from kampanj.smartlist.evaluation import (
     load_smart_list,
     member_ids,
 )
-from kampanj.smartlist.explain import explain_rules
 
 app = typer.Typer(help="Who a stand-alone smart list qualifies right now.", no_args_is_help=True)
 
@@ -93,56 +91,6 @@ def members_command(
     _warn_invalid(loaded, as_json)
     for person_id in ids:
         typer.echo(person_id)
-
-
-@handle_user_errors
-def explain_command(
-    smart_list: Annotated[
-        str | None, typer.Option("--smart-list", help="Stand-alone smart list to explain.")
-    ] = None,
-    person: Annotated[int | None, typer.Option("--person", help="Person id.")] = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Why a person is or is not in a smart list (EXPL-1, EXPL-2)."""
-    if smart_list is None:
-        raise UserError("name what to explain: --smart-list NAME (campaigns come later)")
-    if person is None:
-        raise UserError("name the person to explain: --person ID")
-    database = open_database(db)
-    with database.read() as connection:
-        loaded = load_smart_list(connection, SystemClock(), smart_list, workspace=workspace)
-        explanation = explain_rules(connection, loaded.smart_list.rules, loaded.context, person)
-    if as_json:
-        print_json({"smartList": loaded.smart_list.name, **explanation.to_json()})
-        return
-    verdict = "qualifies" if explanation.result else "does not qualify"
-    console.print(
-        f"Person {person} {verdict} for smart list {loaded.smart_list.name!r}", highlight=False
-    )
-    for problem in explanation.problems:
-        console.print(f"  invalid: {problem}", highlight=False)
-    for item in explanation.filters:
-        mark = "pass" if item.passed else "fail"
-        console.print(f"  {item.number}. {item.name}: {mark}", highlight=False)
-        for key, value in item.details.items():
-            console.print(f"       {key}: {_plain(value)}", highlight=False)
-    for step in explanation.steps:
-        console.print(f"  {step.expression} = {str(step.value).lower()}", highlight=False)
-
-
-def _plain(value: Any) -> str:
-    """A detail value as a person reads it: ISO instants, lists and maps without quotes."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_plain(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
-    if value is None:
-        return "(empty)"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def register(root: typer.Typer) -> None:

@@ -14,7 +14,11 @@ from testsupport import write
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "lead-lifecycle"
-COMMANDS = ["init", "lint", "apply", "people import", "people show", "activities import", "demo"]
+COMMANDS = [
+    *("init", "lint", "apply", "people import", "people show", "activities import", "demo"),
+    "explain",
+]
+NEEDS_EXAMPLES = {"explain"}  # commands that read the example definitions
 
 
 def arguments(command: str, tmp_path: Path) -> list[str]:
@@ -34,6 +38,7 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "people show": ["1"],
         "activities import": [str(history)],
         "demo": ["--people", "50", "--examples", str(EXAMPLES), "--workdir", str(tmp_path / "w")],
+        "explain": ["--campaign", "Promote to MQL", "--person", "1"],
     }[command]
     return [*command.split(), *extra]
 
@@ -47,6 +52,9 @@ def test_every_command_prints_one_json_document(
     seed.write_text("email\nann@example.com\n", encoding="utf-8")
     setup = runner.invoke(app, ["people", "import", str(seed), "--db", database_url, "--json"])
     assert setup.exit_code == 0, setup.output
+    if command in NEEDS_EXAMPLES:
+        setup = runner.invoke(app, ["apply", str(EXAMPLES), "--db", database_url, "--json"])
+        assert setup.exit_code == 0, setup.output
 
     result = runner.invoke(app, [*arguments(command, tmp_path), "--db", database_url, "--json"])
 
