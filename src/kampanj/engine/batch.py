@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from kampanj.clock import Clock
 from kampanj.definitions.findings import Severity
 from kampanj.definitions.validate import validate
-from kampanj.engine import qualify
+from kampanj.engine import execute, qualify
 from kampanj.engine.cohort import (
     ChunkHook,
     FlowRun,
@@ -35,7 +35,8 @@ from kampanj.engine.steps.registry import STEP_FUNCTIONS
 from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
-from kampanj.model.campaigns import Campaign, CampaignType
+from kampanj.model.campaigns import Campaign, CampaignType, StepType
+from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.smartlist.catalogue import match_key
 from kampanj.smartlist.compiler import compile_campaign_rules
 from kampanj.smartlist.evaluation import compile_context
@@ -48,6 +49,8 @@ from kampanj.tokens.stored import load_token_tree
 
 OVERRIDE_IGNORED = "TOKEN_OVERRIDE_IGNORED"  # TOK-17 (API warning 1003)
 _NOT_COUNTED = frozenset({"EXE_CYCLE", "EXE_DEPTH"})  # CMP-3: call-graph findings
+CALL_STEPS = (StepType.EXECUTE_CAMPAIGN, StepType.REMOVE_FROM_FLOW)
+"""Steps the engine runs on the call stack itself (engine/execute.py, steps/remove_from_flow.py)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,13 +98,28 @@ def check_runnable(campaign: Campaign) -> None:
             f"campaign {campaign.name!r} is {kind} campaign; only batch campaigns (smart list "
             "with filters and no triggers) can be run (CMP-8)"
         )
-    for step in campaign.flow:
-        if step.type not in STEP_FUNCTIONS:
-            supported = ", ".join(t.value for t in STEP_FUNCTIONS)
-            raise UserError(
-                f"campaign {campaign.name!r}, step {step.id} ({step.type.value}): this step "
-                f"is not supported yet by the run engine; supported steps: {supported}"
-            )
+    check_steps(campaign)
+
+
+def check_steps(campaign: Campaign, definitions: Definitions | None = None) -> None:
+    """Every step of the flow, and of every executable it may call, is one the engine runs."""
+    supported = [*STEP_FUNCTIONS, *CALL_STEPS]
+    reached = [campaign]
+    if definitions is not None:
+        reached += execute.reachable_children(definitions, campaign, _max_depth(definitions))
+    for current in reached:
+        for step in current.flow:
+            if step.type not in supported:
+                names = ", ".join(t.value for t in supported)
+                raise UserError(
+                    f"campaign {current.name!r}, step {step.id} ({step.type.value}): this "
+                    f"step is not supported yet by the run engine; supported steps: {names}"
+                )
+
+
+def _max_depth(definitions: Definitions) -> int:
+    settings = definitions.settings
+    return MAX_EXECUTE_DEPTH if settings is None else settings.max_execute_depth
 
 
 def _invalid(definitions: Definitions, campaign: Campaign) -> list[str]:
@@ -143,6 +161,8 @@ def _flow_run(
         compile_context=ctx,
         tokens=tokens,
         references=ctx.references,
+        definitions=definitions,
+        max_depth=_max_depth(definitions),
     )
 
 
@@ -167,6 +187,7 @@ def run_batch(
         definitions = read_definitions(connection)
     campaign = find_campaign(definitions, campaign_name, workspace)
     check_runnable(campaign)
+    check_steps(campaign, definitions)
     assert campaign.id is not None
     with database.read() as connection:
         tree, _ = load_token_tree(connection, definitions)
@@ -244,7 +265,12 @@ def run_batch(
             )
             return StartedRun(result=load_result(connection, run_id), ignored=ignored)
         qualify.record_membership(connection, run_id=run_id, campaign_id=campaign.id, now=now)
-        create_step_rows(connection, run_id, campaign.flow)
+        create_step_rows(
+            connection,
+            run_id,
+            campaign.flow,
+            execute.call_paths(definitions, campaign, _max_depth(definitions)),
+        )
         pin_flow(connection, run_id, campaign)
         set_status(connection, run_id, RunStatus.RUNNING, now, cohort=matching, qualified=qualified)
     return StartedRun(

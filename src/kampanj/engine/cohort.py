@@ -9,23 +9,22 @@ A restarted run skips every (step, chunk) whose marker is committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, case, false, func, insert, literal, select, update
 
 from kampanj.clock import Clock
-from kampanj.engine import faults
+from kampanj.engine import execute, faults
+from kampanj.engine.frame import FlowRun, Frame, Members
 from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues
-from kampanj.engine.steps.base import StepEnv, StepOutcome
+from kampanj.engine.steps import remove_from_flow
+from kampanj.engine.steps.base import StepEnv, StepOutcome, every_person_fails
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
-from kampanj.model.campaigns import Campaign, ParamValue, Step
-from kampanj.model.fields import FieldRegistry
+from kampanj.model.campaigns import ParamValue, Step, StepType
 from kampanj.smartlist.compiler import compile_filter
 from kampanj.smartlist.context import CompileContext, InvalidSmartList
 from kampanj.store.database import Database
-from kampanj.store.schema import run, run_member, run_progress, run_step
-from kampanj.tokens.context import TokenContext
+from kampanj.store.schema import call_member, run, run_member, run_progress, run_step
 
 DEFAULT_CHOICE = "default"
 PERSON_DELETED = "person deleted"  # FLOW-7
@@ -33,19 +32,6 @@ DO_NOTHING = "do nothing"  # FLOW-11
 
 ChunkHook = Callable[[str, int], None]
 """Called after each committed (call path, chunk): tests inject crashes here."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class FlowRun:
-    """What executing one run's flow needs besides the database."""
-
-    run_id: int
-    campaign: Campaign
-    fields: FieldRegistry
-    compile_context: CompileContext
-    tokens: Callable[[], TokenContext]
-    """A fresh step context (the clock is read per step, GEN-1)."""
-    references: Any
 
 
 def _branches(step: Step) -> list[tuple[str, Mapping[str, ParamValue] | None]]:
@@ -114,7 +100,7 @@ def execute_flow(
             with database.begin() as connection:
                 if not still_running(connection, flow.run_id):
                     return False
-                _execute_step(connection, flow, step, chunk, following, clock)
+                _execute_top_step(connection, flow, step, chunk, following, clock)
                 faults.hit("before-commit", step.id, "chunk", chunk)  # LEDG-4 crash tests
             faults.hit("after-step", step.id, "chunk", chunk)
             if on_chunk is not None:
@@ -128,7 +114,7 @@ def still_running(connection: Connection, run_id: int) -> bool:
     return bool(connection.execute(statement).scalar_one() == RunStatus.RUNNING.value)
 
 
-def _execute_step(
+def _execute_top_step(
     connection: Connection,
     flow: FlowRun,
     step: Step,
@@ -136,42 +122,80 @@ def _execute_step(
     following: str | None,
     clock: Clock,
 ) -> None:
-    now = clock.now()
+    """One level-0 step for one chunk, inline children included, then the members' next
+    step and the LEDG-1 markers of every call path executed (one transaction, GEN-5)."""
     in_chunk = (
         run_member.c.run_id == flow.run_id,
         run_member.c.chunk == chunk,
         run_member.c.state == MemberState.ACTIVE.value,
         run_member.c.next_step == step.id,
     )
-    person = flow.compile_context.person
-    # Partition the chunk once: deleted persons get NULL (FLOW-7), others their choice.
-    chosen = select(_choice_case(step, flow.compile_context)).where(
-        person.c.id == run_member.c.person_id
+    frame = Frame(chunk=chunk, depth=0, path=(), tokens=flow.tokens(), clock=clock, markers=set())
+    apply_step(connection, flow, frame, step, Members(table=run_member, where=in_chunk))
+    advance = {"next_step": following, "branch": None}
+    if following is None:
+        advance["state"] = MemberState.COMPLETED.value
+    connection.execute(update(run_member).where(*in_chunk).values(advance))
+    now = clock.now()
+    done = _committed_paths(connection, flow.run_id, chunk, frame.markers)
+    connection.execute(
+        insert(run_progress),
+        [
+            {"run_id": flow.run_id, "chunk": chunk, "call_path": path, "committed_at": now}
+            for path in sorted(frame.markers - done)
+        ],
     )
-    connection.execute(update(run_member).where(*in_chunk).values(branch=chosen.scalar_subquery()))
+
+
+def _committed_paths(connection: Connection, run_id: int, chunk: int, paths: set[str]) -> set[str]:
+    """Child call paths already marked for this chunk (a person resumed from a Wait)."""
+    nested = [path for path in paths if "/" in path]
+    if not nested:
+        return set()
+    statement = select(run_progress.c.call_path).where(
+        run_progress.c.run_id == run_id,
+        run_progress.c.chunk == chunk,
+        run_progress.c.call_path.in_(nested),
+    )
+    return set(connection.execute(statement).scalars())
+
+
+def apply_step(
+    connection: Connection, flow: FlowRun, frame: Frame, step: Step, members: Members
+) -> None:
+    """Partition ``members`` by the step's choices and apply each partition (FLOW-8..12)."""
+    now = frame.clock.now()
+    table = members.table
+    person = flow.compile_context.person
+    # Partition once: deleted persons get NULL (FLOW-7), others their choice.
+    chosen = select(_choice_case(step, flow.compile_context)).where(
+        person.c.id == table.c.person_id
+    )
+    connection.execute(update(table).where(*members.where).values(branch=chosen.scalar_subquery()))
     sizes = {
         branch: int(count)
         for branch, count in connection.execute(
-            select(run_member.c.branch, func.count()).where(*in_chunk).group_by(run_member.c.branch)
+            select(table.c.branch, func.count()).where(*members.where).group_by(table.c.branch)
         )
     }
+    call_path = frame.call_path(step.id)
     env = StepEnv(
         run_id=flow.run_id,
-        campaign=flow.campaign,
+        campaign=frame.campaign,
         step=step,
         now=now,
         zone=flow.compile_context.moment.zone,
         fields=flow.fields,
         person=person,
-        tokens=flow.tokens(),
+        tokens=frame.tokens,
         references=flow.references,
+        call_path=call_path if frame.depth else None,
     )
     outcome = StepOutcome()
     choices: dict[str, int] = {}
     skipped: dict[str, int] = {}
     if sizes.get(None):
         skipped[PERSON_DELETED] = sizes[None]
-    function = STEP_FUNCTIONS[step.type]
     for number, (label, params) in enumerate(_branches(step), start=1):
         branch = 0 if label == DEFAULT_CHOICE else number
         size = sizes.get(branch, 0)
@@ -181,24 +205,59 @@ def _execute_step(
         if params is None:
             skipped[DO_NOTHING] = skipped.get(DO_NOTHING, 0) + size
             continue
-        cohort = select(run_member.c.person_id).where(*in_chunk, run_member.c.branch == branch)
-        part = function(connection, env, params, cohort)
+        part = _dispatch(connection, flow, frame, env, params, members, branch)
         outcome.executed += part.executed
         outcome.blocked += part.blocked
         outcome.errors.extend(part.errors)
         outcome.warnings.extend(part.warnings)
         skipped = _merge(skipped, part.skipped)
-    _record(connection, flow.run_id, step.id, outcome, choices, skipped)
+    _record(connection, flow.run_id, call_path, outcome, choices, skipped)
     add_issues(connection, flow.run_id, errors=outcome.errors, warnings=outcome.warnings)
-    advance = {"next_step": following, "branch": None}
-    if following is None:
-        advance["state"] = MemberState.COMPLETED.value
-    connection.execute(update(run_member).where(*in_chunk).values(advance))
-    connection.execute(
-        insert(run_progress).values(
-            run_id=flow.run_id, chunk=chunk, call_path=step.id, committed_at=now
+    frame.markers.add(call_path)
+
+
+def _dispatch(
+    connection: Connection,
+    flow: FlowRun,
+    frame: Frame,
+    env: StepEnv,
+    params: Mapping[str, ParamValue],
+    members: Members,
+    branch: int,
+) -> StepOutcome:
+    """Execute Campaign and Remove from Flow act on the call stack; other steps on a cohort."""
+    if env.step.type is StepType.EXECUTE_CAMPAIGN:
+        return execute.call(
+            connection,
+            execute.Call(flow=flow, frame=frame, env=env, params=params),
+            members.entries(branch),
+            run_child_flow,
         )
+    if env.step.type is StepType.REMOVE_FROM_FLOW:
+        return remove_from_flow.apply(connection, flow, frame, env, params, members.entries(branch))
+    function = STEP_FUNCTIONS.get(env.step.type)
+    if function is None:
+        # Only a child edited after the run started can get here (check_runnable).
+        return every_person_fails(
+            connection,
+            env,
+            members.persons(branch),
+            "STEP_UNSUPPORTED",
+            f"step {env.step.id} ({env.step.type.value}) is not supported by the run engine",
+        )
+    return function(connection, env, params, members.persons(branch))
+
+
+def run_child_flow(connection: Connection, flow: FlowRun, frame: Frame) -> None:
+    """A called child's whole flow for the qualified people of the call (EXE-6)."""
+    where = (
+        call_member.c.run_id == flow.run_id,
+        call_member.c.chunk == frame.chunk,
+        call_member.c.depth == frame.depth,
+        call_member.c.state == execute.ACTIVE,
     )
+    for step in frame.campaign.flow:
+        apply_step(connection, flow, frame, step, Members(table=call_member, where=where))
 
 
 def _merge(into: Mapping[str, int], extra: Mapping[str, int]) -> dict[str, int]:
@@ -218,7 +277,12 @@ def _record(
 ) -> None:
     """Add one chunk's counts to the step's row of the run result (GEN-6)."""
     key = (run_step.c.run_id == run_id, run_step.c.call_path == call_path)
-    row = connection.execute(select(run_step).where(*key)).mappings().one()
+    row = connection.execute(select(run_step).where(*key)).mappings().first()
+    if row is None:  # a child's step missing from the rows written at run start
+        last = select(func.max(run_step.c.position)).where(run_step.c.run_id == run_id)
+        position = (connection.execute(last).scalar() or 0) + 1
+        connection.execute(insert(run_step).values(_zero_row(run_id, call_path, position)))
+        row = connection.execute(select(run_step).where(*key)).mappings().one()
     failed = len({issue.person_id for issue in outcome.errors})
     connection.execute(
         update(run_step)
@@ -234,27 +298,35 @@ def _record(
     )
 
 
-def create_step_rows(connection: Connection, run_id: int, steps: Sequence[Step]) -> None:
-    """Zeroed result rows for every step, written with the cohort."""
-    if not steps:
+def create_step_rows(
+    connection: Connection, run_id: int, steps: Sequence[Step], paths: Sequence[str] = ()
+) -> None:
+    """Zeroed result rows for every step, written with the cohort.
+
+    ``paths`` lists every call path in result order (children after their Execute step);
+    without it, the level-0 steps.
+    """
+    ordered = list(paths) or [step.id for step in steps]
+    if not ordered:
         return
     connection.execute(
         insert(run_step),
-        [
-            {
-                "run_id": run_id,
-                "call_path": step.id,
-                "position": position,
-                "executed": 0,
-                "skipped": 0,
-                "blocked": 0,
-                "errors": 0,
-                "choices": {},
-                "skip_reasons": {},
-            }
-            for position, step in enumerate(steps)
-        ],
+        [_zero_row(run_id, path, position) for position, path in enumerate(ordered)],
     )
 
 
-__all__ = ["Issue", "execute_flow"]
+def _zero_row(run_id: int, call_path: str, position: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "call_path": call_path,
+        "position": position,
+        "executed": 0,
+        "skipped": 0,
+        "blocked": 0,
+        "errors": 0,
+        "choices": {},
+        "skip_reasons": {},
+    }
+
+
+__all__ = ["FlowRun", "Issue", "apply_step", "execute_flow"]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     and_,
     delete,
     exists,
@@ -103,24 +104,32 @@ def record_membership(
 ) -> None:
     """Qualified persons become (or stay) campaign members (CMP-20, CMP-7)."""
     cohort = select(run_member.c.person_id).where(run_member.c.run_id == run_id)
+    record_membership_of(connection, campaign_id=campaign_id, persons=cohort, now=now)
+
+
+def record_membership_of(
+    connection: Connection, *, campaign_id: int, persons: Select[Any], now: datetime
+) -> None:
+    """``persons`` (a SELECT of distinct person ids) become or stay members (CMP-20, EXE-11)."""
+    cohort = persons.subquery("qualified")
     connection.execute(
         update(campaign_member)
         .where(
-            campaign_member.c.campaign_id == campaign_id, campaign_member.c.person_id.in_(cohort)
+            campaign_member.c.campaign_id == campaign_id,
+            campaign_member.c.person_id.in_(select(cohort.c.person_id)),
         )
         .values(updated_at=now)
     )
     stamp = literal(now, campaign_member.c.created_at.type)
     new = select(
         literal(campaign_id).label("campaign_id"),
-        run_member.c.person_id,
+        cohort.c.person_id,
         stamp.label("created_at"),
         stamp.label("updated_at"),
     ).where(
-        run_member.c.run_id == run_id,
         ~exists().where(
             campaign_member.c.campaign_id == campaign_id,
-            campaign_member.c.person_id == run_member.c.person_id,
+            campaign_member.c.person_id == cohort.c.person_id,
         ),
     )
     connection.execute(

@@ -347,6 +347,22 @@ run_step = Table(
     Column("tokens", JsonDocument, nullable=True),
 )
 
+# The persons inside an inline Execute Campaign call at one depth of one chunk (EXE-8..11):
+# scratch rows written and deleted by the transaction executing the calling step, so a
+# committed database holds none. ``state`` is ``active`` (qualified, still in the child's
+# flow) or the EXE-10 reason they were not qualified; ``branch`` as in ``run_member``.
+call_member = Table(
+    "call_member",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("depth", Integer, primary_key=True),
+    Column("person_id", Integer, primary_key=True),
+    Column("entry_id", Integer, primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("branch", Integer, nullable=True),
+)
+
 # The LEDG-1 progress marker: committed with a step's effects for one chunk, it proves
 # every ledger key of that chunk and step.
 run_progress = Table(
