@@ -106,9 +106,10 @@ class CallGraph:
         return sorted(touched)
 
     def roots(self, among: Iterable[int] | None = None) -> list[int]:
-        """Where trees start: uncalled campaigns, then one node of each cycle nothing calls.
+        """Where trees start: uncalled campaigns, and one node of each cycle nothing calls.
 
-        Every node of ``among`` (default: the connected ones) is reachable from the result.
+        Every node of ``among`` (default: the connected ones) is reachable from the
+        result, which is in campaign order.
         """
         nodes = self.connected() if among is None else sorted(set(among))
         member = set(nodes)
@@ -119,7 +120,7 @@ class CallGraph:
             if node not in seen:
                 roots.append(node)
                 seen |= self.reachable([node])
-        return roots
+        return sorted(roots)
 
     def reachable(self, starts: Iterable[int]) -> set[int]:
         """Every node reachable from ``starts`` (included) over any kind of call."""
