@@ -18,10 +18,8 @@ from kampanj.cli import (
     smartlists,
     tokens,
 )
-from kampanj.cli.api_users import register as register_api_users
 from kampanj.cli.clone import register as register_clone
 from kampanj.cli.graph import register as register_graph
-from kampanj.cli.serve import register as register_serve
 
 app = typer.Typer(
     name="kampanj",
@@ -59,8 +57,6 @@ register_clone(app)
 register_graph(app)
 runs.register(app)
 schedule.register(app)
-register_api_users(app)
-register_serve(app)
 
 
 def main() -> None:
