@@ -148,8 +148,10 @@ def test_change_success_members_only(database: Database, tmp_path: Path) -> None
     flow = """\
               - Change Program Success: {attribute: Success, newValue: "true"}
               - Change Program Success: {attribute: Success, newValue: "yes"}
-              - Change Program Success: {program: Webinar A, attribute: Success Date, newValue: "2026-01-05"}
-              - Change Program Success: {program: this program, attribute: Success, newValue: "false"}
+              - Change Program Success:
+                  {program: Webinar A, attribute: Success Date, newValue: "2026-01-05"}
+              - Change Program Success:
+                  {program: this program, attribute: Success, newValue: "false"}
 """
     build(database, tmp_path, flow, [{}, {}])
     _add_member(database, 2, "Invited", 1)
@@ -177,9 +179,7 @@ def test_change_success_members_only(database: Database, tmp_path: Path) -> None
     assert activities(database, 123)[0]["primary_attribute_value"] == "Webinar A"
 
 
-def test_channel_gone_at_run_time_is_a_per_person_error(
-    database: Database, tmp_path: Path
-) -> None:
+def test_channel_gone_at_run_time_is_a_per_person_error(database: Database, tmp_path: Path) -> None:
     """FLOW-6: a status that stopped existing after the run started is a per-person error;
     nothing is written for the person and the flow goes on."""
     flow = """\

@@ -1,0 +1,107 @@
+"""Delete Person on both databases (FLOW-25, FLOW-3, FLOW-7, ACT-4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from mailsupport import T0, activities, build, person, rows
+
+from kampanj.clock import FixedClock
+from kampanj.engine.batch import run_batch
+from kampanj.engine.runs import MemberState, RunKind, RunStatus, create_run
+from kampanj.store import schema
+from kampanj.store.database import Database
+
+FLOW = """\
+              - Add to List: Hot
+              - Change Program Status: {program: Webinar A, newStatus: Invited}
+              - Send Email: Hello
+              - Delete Person:
+                  doNothing: true
+                  choices:
+                    - if: {First Name: is Gone}
+              - Interesting Moment: {type: Web, description: after}
+"""
+
+
+def _other_run(database: Database, *person_ids: int) -> int:
+    """A run of another campaign where the people wait (WAIT-9: Delete Person ends it)."""
+    with database.begin() as connection:
+        other = connection.execute(
+            sa.select(schema.campaign.c.id).where(schema.campaign.c.name == "Other")
+        ).scalar_one()
+        run_id = create_run(connection, campaign_id=other, kind=RunKind.BATCH, now=T0, overrides={})
+        connection.execute(
+            sa.insert(schema.run_member),
+            [
+                {
+                    "run_id": run_id,
+                    "person_id": p,
+                    "entry_id": p,
+                    "chunk": 0,
+                    "state": MemberState.WAITING.value,
+                    "next_step": "s1",
+                    "wake_at": T0 + timedelta(days=1),
+                }
+                for p in person_ids
+            ],
+        )
+        connection.execute(
+            sa.insert(schema.campaign_member),
+            [
+                {"campaign_id": other, "person_id": p, "created_at": T0, "updated_at": T0}
+                for p in person_ids
+            ],
+        )
+    return run_id
+
+
+def _count(database: Database, table: sa.Table, person_id: int) -> int:
+    with database.read() as connection:
+        statement = (
+            sa.select(sa.func.count()).select_from(table).where(table.c.person_id == person_id)
+        )
+        return int(connection.execute(statement).scalar_one())
+
+
+def test_delete_person_removes_everything_and_ends_every_flow(
+    database: Database, tmp_path: Path
+) -> None:
+    """FLOW-25: Delete Lead (37) stays; the person row, list / program / campaign
+    memberships and other activities go; every flow instance ends (this run's and other
+    runs'); FLOW-3: later steps of this run neither touch nor count them."""
+    people = [{"first_name": "Gone"}, {"first_name": "Stays"}, {"first_name": "Gone"}]
+    build(database, tmp_path, FLOW, people)
+    other = _other_run(database, 1, 2)
+    result = run_batch(database, FixedClock(T0), "C", chunk_size=2).result
+    assert result.status is RunStatus.COMPLETED
+    s4, s5 = result.steps["s4"], result.steps["s5"]
+    assert (s4.executed, dict(s4.skip_reasons)) == (2, {"do nothing": 1})
+    assert (s5.executed, s5.skipped, dict(s5.skip_reasons)) == (1, 0, {})
+    for gone in (1, 3):
+        assert person(database, gone) is None
+        for table in (schema.list_member, schema.program_member, schema.campaign_member):
+            assert _count(database, table, gone) == 0
+        [left] = [a for a in rows(database, schema.activity) if a["person_id"] == gone]
+        assert left["activity_type_id"] == 37
+        assert left["attributes"]["Reason"] == "C: Delete Person"
+    assert person(database, 2) is not None
+    assert _count(database, schema.program_member, 2) == 1
+    assert _count(database, schema.campaign_member, 2) == 2
+    assert [a["person_id"] for a in activities(database, 46)] == [2]
+    assert [a["person_id"] for a in activities(database, 37)] == [1, 3]
+    states = {
+        (m["run_id"], m["person_id"]): (m["state"], m["wake_at"])
+        for m in rows(database, schema.run_member)
+    }
+    assert states == {
+        (result.run_id, 1): ("removed", None),
+        (result.run_id, 2): ("completed", None),
+        (result.run_id, 3): ("removed", None),
+        (other, 1): ("removed", None),
+        (other, 2): ("waiting", T0 + timedelta(days=1)),
+    }
+    # The outbox is the ledger of what was handed off: the email to person 1 stays.
+    assert sorted(r["person_id"] for r in rows(database, schema.outbox)) == [1, 2, 3]
