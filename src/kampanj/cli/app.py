@@ -20,6 +20,7 @@ from kampanj.cli import (
 )
 from kampanj.cli.clone import register as register_clone
 from kampanj.cli.graph import register as register_graph
+from kampanj.cli.outbox import register as register_outbox
 
 app = typer.Typer(
     name="kampanj",
@@ -56,6 +57,7 @@ tokens.register(app)
 register_clone(app)
 register_graph(app)
 runs.register(app)
+register_outbox(app)
 schedule.register(app)
 
 

@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "lead-lifecycle"
 COMMANDS = [
     *("init", "lint", "apply", "people import", "people show", "activities import", "demo"),
     "explain",
+    "outbox",
 ]
 NEEDS_EXAMPLES = {"explain"}  # commands that read the example definitions
 
@@ -39,6 +40,7 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "activities import": [str(history)],
         "demo": ["--people", "50", "--examples", str(EXAMPLES), "--workdir", str(tmp_path / "w")],
         "explain": ["--campaign", "Promote to MQL", "--person", "1"],
+        "outbox": ["--state", "intent"],
     }[command]
     return [*command.split(), *extra]
 
