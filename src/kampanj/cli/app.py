@@ -18,9 +18,10 @@ from kampanj.cli import (
     smartlists,
     tokens,
 )
+from kampanj.cli.api_users import register as register_api_users
 from kampanj.cli.clone import register as register_clone
+from kampanj.cli.serve import register as register_serve
 from kampanj.cli.graph import register as register_graph
-from kampanj.cli.outbox import register as register_outbox
 
 app = typer.Typer(
     name="kampanj",
@@ -57,8 +58,9 @@ tokens.register(app)
 register_clone(app)
 register_graph(app)
 runs.register(app)
-register_outbox(app)
 schedule.register(app)
+register_api_users(app)
+register_serve(app)
 
 
 def main() -> None:

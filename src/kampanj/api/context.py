@@ -1,0 +1,31 @@
+"""What every endpoint reaches through the app: database, clock, settings, limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from kampanj.api.limits import CallLimiter
+from kampanj.api.settings import ApiSettings
+from kampanj.clock import Clock
+from kampanj.store.database import Database
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApiContext:
+    """Shared by every request of one app."""
+
+    database: Database
+    """The account's database."""
+    clock: Clock
+    """The one clock (GEN-1)."""
+    settings: ApiSettings
+    """Limits and identity."""
+    limiter: CallLimiter
+    """API-9 counters."""
+
+
+def api_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.kampanj
+    return context

@@ -1,0 +1,112 @@
+"""`kampanj serve`: the REST API (SPEC §15) under uvicorn, optionally with a ticking worker."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from kampanj.api import ApiSettings, create_app
+from kampanj.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    handle_user_errors,
+    open_database,
+    print_json,
+)
+from kampanj.clock import Clock, SystemClock
+from kampanj.store.database import Database
+
+log = logging.getLogger("kampanj.serve")
+
+
+def _tick_function() -> Callable[[Database, Clock], Any] | None:
+    """The engine's scheduler tick, when this build has one."""
+    try:
+        module = importlib.import_module("kampanj.engine.tick")
+    except ImportError:
+        return None
+    tick: Callable[[Database, Clock], Any] | None = getattr(module, "tick", None)
+    return tick
+
+
+class _Ticker(threading.Thread):
+    """Runs the scheduler tick every ``interval`` seconds until stopped (GEN-4)."""
+
+    def __init__(
+        self, tick: Callable[[Database, Clock], Any], database: Database, interval: float
+    ) -> None:
+        super().__init__(name="kampanj-tick", daemon=True)
+        self._tick = tick
+        self._database = database
+        self._interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        clock = SystemClock()
+        while not self.stopped.wait(self._interval):
+            try:
+                self._tick(self._database, clock)
+            except Exception:  # the server keeps serving; the next tick retries (LEDG-4)
+                log.exception("scheduler tick failed")
+
+
+@handle_user_errors
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="In-process scheduler workers: 0 = API only (separate workers tick).",
+        ),
+    ] = 0,
+    tick_seconds: Annotated[
+        float, typer.Option("--tick-seconds", help="Seconds between scheduler ticks.")
+    ] = 1.0,
+    account_id: Annotated[
+        str, typer.Option("--account-id", help="Suffix of access tokens (Munchkin id).")
+    ] = ApiSettings().account_id,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Serve the Marketo-compatible REST API (OpenAPI document at /openapi.json)."""
+    import uvicorn
+
+    database = open_database(db)
+    app = create_app(database, SystemClock(), ApiSettings(account_id=account_id))
+    ticker: _Ticker | None = None
+    note = "API only"
+    if workers > 0:
+        tick = _tick_function()
+        if tick is None:
+            note = "API only: this build has no scheduler tick yet"
+        else:
+            ticker = _Ticker(tick, database, tick_seconds)
+            note = f"scheduler tick every {tick_seconds:g} s in this process"
+    url = f"http://{host}:{port}"
+    if as_json:
+        print_json({"url": url, "database": database.display_url, "worker": note})
+    else:
+        console.print(f"kampanj API on [bold]{url}[/] ({database.display_url}; {note})")
+    if ticker is not None:
+        ticker.start()
+    try:
+        # No access log: URLs may carry access_token or client_secret (API-8).
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        if ticker is not None:
+            ticker.stopped.set()
+            ticker.join()
+        database.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the root application."""
+    app.command("serve")(serve_command)
