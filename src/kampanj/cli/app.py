@@ -20,8 +20,9 @@ from kampanj.cli import (
 )
 from kampanj.cli.api_users import register as register_api_users
 from kampanj.cli.clone import register as register_clone
-from kampanj.cli.serve import register as register_serve
 from kampanj.cli.graph import register as register_graph
+from kampanj.cli.outbox import register as register_outbox
+from kampanj.cli.serve import register as register_serve
 
 app = typer.Typer(
     name="kampanj",
@@ -58,6 +59,7 @@ tokens.register(app)
 register_clone(app)
 register_graph(app)
 runs.register(app)
+register_outbox(app)
 schedule.register(app)
 register_api_users(app)
 register_serve(app)
