@@ -18,8 +18,10 @@ COMMANDS = [
     *("init", "lint", "apply", "people import", "people show", "activities import", "demo"),
     "explain",
     "outbox",
+    "clone",
+    "graph",
 ]
-NEEDS_EXAMPLES = {"explain"}  # commands that read the example definitions
+NEEDS_EXAMPLES = {"explain", "clone", "graph"}  # commands that read the example definitions
 
 
 def arguments(command: str, tmp_path: Path) -> list[str]:
@@ -41,6 +43,8 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "demo": ["--people", "50", "--examples", str(EXAMPLES), "--workdir", str(tmp_path / "w")],
         "explain": ["--campaign", "Promote to MQL", "--person", "1"],
         "outbox": ["--state", "intent"],
+        "clone": ["Promote to MQL", "--name", "Promote to MQL (copy)"],
+        "graph": ["--format", "svg", "--output", str(tmp_path / "graph.svg")],
     }[command]
     return [*command.split(), *extra]
 
