@@ -84,6 +84,19 @@ CASES: dict[str, tuple[str, str, str]] = {
             "      - {name: Elsewhere, executable: true, flow: [{Delete Person}]}\n",
         ),
     ),
+    "EXE-5 WS-2 other workspace, by path": (
+        "XWS_REF",
+        "Caller",
+        campaigns_file(
+            f"""
+            - name: Caller
+              {TRIGGER}
+              flow: [{{Execute Campaign: Q/Elsewhere}}]
+            """,
+            extra="\n---\nworkspace: EMEA\nprograms:\n  - name: Q\n    campaigns:\n"
+            "      - {name: Elsewhere, executable: true, flow: [{Delete Person}]}\n",
+        ),
+    ),
     "EXE-5 target not executable (in a choice)": (
         "EXE_TARGET",
         "Caller",

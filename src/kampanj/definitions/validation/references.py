@@ -17,19 +17,26 @@ def resolve(
     text = str(name).strip()
     wanted = fold(text)
     index = ctx.by_workspace[kind]
-    here = list(index[fold(workspace)].get(wanted, []))
-    if not here and "/" in text:
-        # ``Folder/Program/Name`` picks one of several same-named campaigns.
-        *path, last = [p.strip() for p in text.split("/")]
-        here = [
-            obj
-            for obj in index[fold(workspace)].get(fold(last), [])
-            if [fold(p) for p in getattr(obj, "folder", ())] == [fold(p) for p in path]
-        ]
+    here = list(index[fold(workspace)].get(wanted, [])) or _by_path(index[fold(workspace)], text)
     elsewhere = [
-        obj for ws, names in index.items() if ws != fold(workspace) for obj in names.get(wanted, [])
+        obj
+        for ws, names in index.items()
+        if ws != fold(workspace)
+        for obj in (names.get(wanted, []) or _by_path(names, text))
     ]
     return here, elsewhere
+
+
+def _by_path(names: dict[str, list[object]], text: str) -> list[object]:
+    """``Folder/Program/Name`` picks one of several same-named campaigns."""
+    if "/" not in text:
+        return []
+    *path, last = [p.strip() for p in text.split("/")]
+    return [
+        obj
+        for obj in names.get(fold(last), [])
+        if [fold(p) for p in getattr(obj, "folder", ())] == [fold(p) for p in path]
+    ]
 
 
 def reference(
