@@ -17,6 +17,7 @@ from kampanj.cli.common import (
     print_json,
 )
 from kampanj.cli.schedule import schedule_command
+from kampanj.cli.trace_view import show_trace
 from kampanj.clock import SystemClock
 from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import RunResult, list_runs, load_result
@@ -133,10 +134,17 @@ def runs_list(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = Fal
 @handle_user_errors
 def runs_show(
     run_id: Annotated[int, typer.Argument(help="Run id (see `kampanj runs`).")],
+    person: Annotated[
+        int | None,
+        typer.Option("--person", help="Trace this person through the run (PROV-3)."),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One run's result: status, counts per step, errors and warnings (GEN-6)."""
+    """One run's result (GEN-6), or with --person the nested execution for one person."""
+    if person is not None:
+        show_trace(run_id, person, db, as_json)
+        return
     database = open_database(db)
     try:
         with database.read() as connection:
