@@ -31,7 +31,7 @@ def clone_command(
         str | None,
         typer.Option(
             "--to",
-            help="Folder or program path for the clone (default: the source's; '/' = root).",
+            help="Folder or program path for the clone (default: the source's).",
         ),
     ] = None,
     executable: Annotated[
@@ -41,6 +41,10 @@ def clone_command(
     workspace: Annotated[
         str | None, typer.Option("--workspace", help="Workspace of the campaign.")
     ] = None,
+    print_yaml: Annotated[
+        bool,
+        typer.Option("--print-yaml", help="Print the clone as YAML to commit (campaigns as code)."),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -53,7 +57,10 @@ def clone_command(
     finally:
         database.dispose()
     if as_json:
-        print_json(cloned.to_dict())
+        print_json({**cloned.to_dict(), **({"yaml": cloned.yaml} if print_yaml else {})})
+        return
+    if print_yaml:
+        console.out(cloned.yaml, end="", highlight=False)
         return
     print_findings(cloned.findings, console)
     clone = cloned.campaign

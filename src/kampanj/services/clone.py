@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from kampanj.clock import Clock
+from kampanj.definitions.export import campaign_yaml
 from kampanj.definitions.findings import Finding, Severity, findings_summary
 from kampanj.definitions.validate import validate
 from kampanj.engine.batch import find_campaign
@@ -29,9 +30,6 @@ from kampanj.store.definitions_repo import apply_definitions, merge, read_defini
 
 __all__ = ["ClonedCampaign", "clone_campaign", "clone_definition", "resolve_folder"]
 
-ROOT = "/"
-"""``--to /``: the workspace's root folder."""
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ClonedCampaign:
@@ -43,6 +41,8 @@ class ClonedCampaign:
     """The campaign it was copied from."""
     findings: tuple[Finding, ...]
     """Warnings about the clone (errors would have refused it)."""
+    yaml: str
+    """The clone as a YAML document of docs/definitions.md, ready to commit."""
 
     def to_dict(self) -> dict[str, Any]:
         """``{"id", "name", "workspace", "folder", "executable", "active", "source", …}``."""
@@ -80,9 +80,11 @@ def clone_definition(
 
 
 def resolve_folder(definitions: Definitions, workspace: str, path: str) -> FolderPath:
-    """The folder or program ``path`` (``A/B``, any case) of ``workspace``; ``/`` is the root."""
-    if path.strip() == ROOT:
-        return ()
+    """The folder or program ``path`` (``A/B``, any case) of ``workspace``.
+
+    Campaigns live in folders and programs (definition files cannot place one in a
+    workspace's root), so the root is not a target.
+    """
     wanted = tuple(fold(part) for part in path.strip().strip("/").split("/"))
     candidates = [f for f in definitions.folders if fold(f.workspace) == fold(workspace)]
     for folder in candidates:
@@ -92,7 +94,7 @@ def resolve_folder(definitions: Definitions, workspace: str, path: str) -> Folde
     hint = f"; did you mean {' or '.join(repr(k) for k in known)}?" if known else ""
     raise NotFoundError(
         f"there is no folder or program {path!r} in workspace {workspace!r}{hint} "
-        f"(write the path from the workspace root, or '{ROOT}' for the root)"
+        "(write the path from the workspace root, e.g. 'Lead Management/Lead Scoring')"
     )
 
 
@@ -121,7 +123,12 @@ def clone_campaign(
         findings = _validate(stored, source, clone)
         apply_definitions(connection, Definitions(campaigns=(clone,)), clock=clock)
         written = _stored_clone(connection, clone)
-    return ClonedCampaign(campaign=written, source=source, findings=tuple(findings))
+    return ClonedCampaign(
+        campaign=written,
+        source=source,
+        findings=tuple(findings),
+        yaml=campaign_yaml(written, stored.folders),
+    )
 
 
 def _check_name(stored: Definitions, clone: Campaign) -> None:

@@ -186,3 +186,21 @@ def test_unknown_campaign_or_folder_is_a_one_line_error(url: str) -> None:
     assert missing.exit_code == 1 and "no campaign named 'Nobody'" in missing.output
     assert nowhere.exit_code == 1 and "Ops/Webinar C" in nowhere.output
     assert dump_tables(url) == before
+
+
+def test_print_yaml_gives_a_document_that_applies_unchanged(url: str, tmp_path: Path) -> None:
+    """Campaigns as code: the clone's YAML, applied back, changes nothing (CMP-24, VAL-1)."""
+    result = invoke("clone", "Listener", "--name", "Listener v2", "--print-yaml", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("workspace: Default\n")
+    after_clone = dump_tables(url)
+
+    applied = invoke(
+        "apply", str(write(tmp_path, "clone.yaml", result.stdout)), "--db", url, "--json"
+    )
+
+    assert applied.exit_code == 0, applied.output
+    document = json.loads(applied.stdout)
+    assert document["unchanged"]["campaigns"] == ["Listener v2"]
+    assert not document["created"]["campaigns"] and not document["updated"]["campaigns"]
+    assert dump_tables(url) == after_clone
