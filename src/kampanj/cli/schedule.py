@@ -165,10 +165,12 @@ def worker_command(
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     database = open_database(db)
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     ticks = 0
     actions: list[dict[str, Any]] = []
+    if not as_json:
+        console.print(f"worker started: a tick every {interval:g} s; stop with Ctrl-C")
     try:
         while not stop.is_set():
             report = tick(database, SystemClock())

@@ -20,8 +20,10 @@ COMMANDS = [
     "outbox",
     "clone",
     "graph",
+    *("schedule list", "tick", "worker", "abort"),
 ]
-NEEDS_EXAMPLES = {"explain", "clone", "graph"}  # commands that read the example definitions
+# commands that read the example definitions
+NEEDS_EXAMPLES = {"explain", "clone", "graph", "abort"}
 
 
 def arguments(command: str, tmp_path: Path) -> list[str]:
@@ -45,6 +47,10 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "outbox": ["--state", "intent"],
         "clone": ["Promote to MQL", "--name", "Promote to MQL (copy)"],
         "graph": ["--format", "svg", "--output", str(tmp_path / "graph.svg")],
+        "schedule list": [],
+        "tick": [],
+        "worker": ["--max-ticks", "1", "--interval", "0"],
+        "abort": ["--campaign", "Promote to MQL"],
     }[command]
     return [*command.split(), *extra]
 
