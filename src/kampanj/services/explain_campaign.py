@@ -29,7 +29,13 @@ from kampanj.engine.qualify import eligible
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.activities import Activity
-from kampanj.model.campaigns import Campaign, QualificationRule, QualificationRuleType, StepType
+from kampanj.model.campaigns import (
+    Campaign,
+    CampaignType,
+    QualificationRule,
+    QualificationRuleType,
+    StepType,
+)
 from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.model.smartlists import SmartListRules
 from kampanj.smartlist.catalogue import match_key
@@ -259,6 +265,11 @@ def explain_in(
         notes.append(
             f"campaign {campaign.name!r} has no triggers, so activity {given.id} does not "
             "decide anything (SL-2)"
+        )
+    if campaign.type is CampaignType.DEFAULT and not campaign.executable:
+        notes.append(
+            f"campaign {campaign.name!r} has neither triggers nor filters: it can be neither "
+            "run nor triggered, so nobody enters it that way (CMP-2, CMP-8)"
         )
     if rules.triggers and not campaign.active:
         notes.append(

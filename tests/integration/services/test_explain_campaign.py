@@ -59,6 +59,9 @@ folders:
         executable: true
         flow:
           - Execute Campaign: {campaign: Child}
+      - name: Idle
+        flow:
+          - Add to List: Hot
       - name: Child
         executable: true
         smartList:
@@ -250,6 +253,16 @@ def test_executable_without_caller_path_says_the_depth_is_unchecked(world: Datab
     explanation = _explain(world, "Middle", 2)
     assert explanation.call is None and explanation.qualifies  # no filters: everyone
     assert any("--caller-path" in note for note in explanation.notes)
+
+
+def test_notes_on_campaigns_that_never_take_anyone_this_way(world: Database) -> None:
+    """CMP-2, CMP-8, CMP-14: notes say why a verdict may never be acted on."""
+    idle = _explain(world, "Idle", 1)
+    assert idle.qualifies and any("neither triggers nor filters" in n for n in idle.notes)
+    with world.begin() as connection:
+        connection.execute(sa.update(schema.campaign).values(active=False))
+    inactive = _explain(world, "Pricing Visitors", 1, activity_id=_visits(world)[0])
+    assert inactive.qualifies and any("is inactive" in n for n in inactive.notes)
 
 
 @pytest.mark.parametrize(
