@@ -251,11 +251,10 @@ def load_result(connection: Connection, run_id: int) -> RunResult:
 
 
 def _waiting(connection: Connection, run_id: int) -> int:
-    # Waits are not built yet; a waiting person is a run_member row with a wake_at.
     statement = (
         select(func.count())
         .select_from(run_member)
-        .where(run_member.c.run_id == run_id, run_member.c.wake_at.is_not(None))
+        .where(run_member.c.run_id == run_id, run_member.c.state == MemberState.WAITING.value)
     )
     return int(connection.execute(statement).scalar_one())
 
