@@ -200,6 +200,42 @@ def test_one_tick_processes_successive_waits_in_due_order(
         assert load_result(connection, result.run_id).status is RunStatus.COMPLETED
 
 
+def test_date_token_wait_per_person(database: Database, tmp_path: Path) -> None:
+    """WAIT-6 through the engine: each person's own date plus offset; an empty value is no
+    wait with WAIT_TOKEN_EMPTY; a past result is no wait. Lint keeps date-token waits out
+    of batch campaigns, so the Wait is swapped into the run's pinned flow (CMP-15)."""
+    text = world(WAIT_FLOW.replace("Wait: 1 day", "Wait: 1 minute")).replace(
+        "workspace: Default\n",
+        "workspace: Default\nfields:\n  - {name: renewal, displayName: Renewal, type: date}\n",
+    )
+    people = "email,leadScore,renewal\na@x.com,1,2026-03-10\nb@x.com,2,\nc@x.com,3,2026-02-01\n"
+    build(database.url, tmp_path, text, people)
+    run_id = run_batch(database, FixedClock(T0), "C").result.run_id
+    with database.begin() as connection:
+        snapshot = connection.execute(
+            sa.select(schema.run.c.flow_snapshot).where(schema.run.c.id == run_id)
+        ).scalar_one()
+        snapshot[2] = {
+            "id": "s3",
+            "type": "Wait",
+            "params": {"token": "{{lead.Renewal}}", "offsetDays": "-2"},
+            "doNothing": False,
+            "choices": [],
+        }
+        connection.execute(
+            sa.update(schema.run).where(schema.run.c.id == run_id).values(flow_snapshot=snapshot)
+        )
+    tick(database, FixedClock(T0 + timedelta(minutes=1)))
+    by_person = {m["person_id"]: m for m in members(database, run_id)}
+    assert by_person[1]["state"] == "waiting"
+    assert by_person[1]["wake_at"] == datetime(2026, 3, 8, tzinfo=UTC)
+    assert [by_person[p]["state"] for p in (2, 3)] == ["completed", "completed"]
+    with database.read() as connection:
+        result = load_result(connection, run_id)
+    assert [(w["code"], w["personId"]) for w in result.warnings] == [("WAIT_TOKEN_EMPTY", 2)]
+    assert result.status is RunStatus.RUNNING and result.waiting == 1
+
+
 def test_people_keep_the_flow_of_their_qualification(database: Database, tmp_path: Path) -> None:
     """CMP-15, WAIT-7/8: editing the campaign while people wait changes neither their path
     nor their resume time; a new run uses the new flow."""
