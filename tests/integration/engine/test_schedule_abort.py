@@ -14,11 +14,18 @@ from kampanj.clock import FixedClock
 from kampanj.engine.abort import abort_campaign, abort_run
 from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import RunStatus, list_runs, load_result
-from kampanj.engine.schedule import ScheduleStatus, cancel, list_scheduled, schedule_run
+from kampanj.engine.schedule import (
+    ScheduleStatus,
+    cancel,
+    list_scheduled,
+    schedule_run,
+    upcoming,
+)
 from kampanj.engine.tick import tick
 from kampanj.errors import UserError
 from kampanj.store import schema
 from kampanj.store.database import Database
+from kampanj.store.repositories.reading import read_definitions
 from kampanj.tokens.overrides import OverrideRequest
 
 SIMPLE_FLOW = """\
@@ -141,6 +148,9 @@ def test_recurrence_starts_each_occurrence_once(database: Database, tmp_path: Pa
     ]
     assert tick(database, FixedClock(T0 + timedelta(days=1, hours=2))).actions == []
     assert score_sum(database) == sum(range(1, 8)) + 14
+    with database.read() as connection:
+        listed = upcoming(read_definitions(connection), T0, connection)
+    assert [item["runAt"] for item in listed] == [T0 + timedelta(days=2)]
     # An eighth person: the next occurrence is blocked (CMP-6), the one after is not.
     build(database.url, tmp_path, "", "email,leadScore\np8@x.com,8\n")
     report = tick(database, FixedClock(T0 + timedelta(days=2)))
