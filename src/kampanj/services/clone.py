@@ -28,7 +28,13 @@ from kampanj.model.tree import FolderPath
 from kampanj.store.database import Database
 from kampanj.store.definitions_repo import apply_definitions, merge, read_definitions
 
-__all__ = ["ClonedCampaign", "clone_campaign", "clone_definition", "resolve_folder"]
+__all__ = [
+    "ClonedCampaign",
+    "clone_campaign",
+    "clone_definition",
+    "clone_stored",
+    "resolve_folder",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -42,7 +48,7 @@ class ClonedCampaign:
     findings: tuple[Finding, ...]
     """Warnings about the clone (errors would have refused it)."""
     yaml: str
-    """The clone as a YAML document of docs/definitions.md, ready to commit."""
+    """The clone as a YAML document of docs/definitions.md, ready to commit ("" in a root)."""
 
     def to_dict(self) -> dict[str, Any]:
         """``{"id", "name", "workspace", "folder", "executable", "active", "source", …}``."""
@@ -118,16 +124,36 @@ def clone_campaign(
         stored = read_definitions(connection)
         source = find_campaign(stored, campaign, workspace)
         folder = source.folder if to is None else resolve_folder(stored, source.workspace, to)
-        clone = clone_definition(source, name=name.strip(), folder=folder, executable=executable)
-        _check_name(stored, clone)
-        findings = _validate(stored, source, clone)
-        apply_definitions(connection, Definitions(campaigns=(clone,)), clock=clock)
-        written = _stored_clone(connection, clone)
+        return clone_stored(
+            connection, stored, source, name=name, folder=folder, executable=executable, clock=clock
+        )
+
+
+def clone_stored(
+    connection: Connection,
+    stored: Definitions,
+    source: Campaign,
+    *,
+    name: str,
+    folder: FolderPath,
+    executable: bool = False,
+    clock: Clock | None = None,
+) -> ClonedCampaign:
+    """Clone ``source`` (one of ``stored``) into ``folder`` in the caller's transaction.
+
+    For callers that identify campaigns and folders their own way (REST ids, API-25);
+    refuses like `clone_campaign`, before anything is written.
+    """
+    clone = clone_definition(source, name=name.strip(), folder=folder, executable=executable)
+    _check_name(stored, clone)
+    findings = _validate(stored, source, clone)
+    apply_definitions(connection, Definitions(campaigns=(clone,)), clock=clock)
+    written = _stored_clone(connection, clone)
     return ClonedCampaign(
         campaign=written,
         source=source,
         findings=tuple(findings),
-        yaml=campaign_yaml(written, stored.folders),
+        yaml=campaign_yaml(written, stored.folders) if written.folder else "",
     )
 
 
