@@ -146,6 +146,10 @@ def _upsert_one(connection: Connection, context: UpsertContext, record: object) 
     if action is Action.CREATE_ONLY:
         raise _Skip(LEAD_EXISTS, "Lead already exists")
     current = found[0]
+    sent, stored = values.get(context.lookup.column), current[context.lookup.column]
+    if isinstance(sent, str) and isinstance(stored, str) and sent.casefold() == stored.casefold():
+        # The lookup value found this lead; a different case is not a change.
+        values = {c: v for c, v in values.items() if c != context.lookup.column}
     _update(connection, context, current, values)
     return {"id": current["id"], "status": "updated"}
 

@@ -20,6 +20,7 @@ COMMANDS = [
     "outbox",
     "clone",
     "graph",
+    *("api-user create", "api-user list"),
     *("schedule list", "tick", "worker", "abort"),
 ]
 # commands that read the example definitions
@@ -47,6 +48,8 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "outbox": ["--state", "intent"],
         "clone": ["Promote to MQL", "--name", "Promote to MQL (copy)"],
         "graph": ["--format", "svg", "--output", str(tmp_path / "graph.svg")],
+        "api-user create": ["svc", "--role", "read_only", "--workspace", "*"],
+        "api-user list": [],
         "schedule list": [],
         "tick": [],
         "worker": ["--max-ticks", "1", "--interval", "0"],

@@ -208,12 +208,11 @@ def remove_from_list(
         for person_id in ids:
             if person_id is None or person_id not in known:
                 result.append(skipped(LEAD_NOT_FOUND, "Lead not found", id=person_id))
-            elif person_id not in members:
+            elif person_id not in members or person_id in leaving:
                 result.append(skipped(NOT_IN_LIST, "Lead not in list", id=person_id))
             else:
                 result.append({"id": person_id, "status": "removed"})
-                if person_id not in leaving:
-                    leaving.append(person_id)
+                leaving.append(person_id)
         if leaving:
             connection.execute(
                 delete(list_member).where(

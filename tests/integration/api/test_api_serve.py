@@ -1,0 +1,100 @@
+"""`kampanj serve` as a real process: authenticate and upsert a lead over plain HTTP (API-1..5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kampanj.cli.app import app
+
+runner = CliRunner()
+READY_WITHIN_SECONDS = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _kampanj() -> list[str]:
+    script = Path(sys.executable).with_name("kampanj")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from kampanj.cli.app import main; main()"]
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[str]:
+    """A running `kampanj serve`; yields its base URL once /openapi.json answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*_kampanj(), "serve", "--db", database_url, "--port", str(port), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    try:
+        while True:  # readiness by polling, not by a fixed sleep
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "kampanj serve did not become ready"
+            time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_authenticates_and_upserts(database_url: str, server: str) -> None:
+    created = runner.invoke(
+        app,
+        [
+            *("api-user", "create", "svc", "--role", "read_write", "--workspace", "*"),
+            *("--db", database_url, "--json"),
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    credentials = json.loads(created.stdout)
+    with httpx.Client(base_url=server, timeout=10.0) as client:
+        token = client.post(
+            "/identity/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": credentials["clientId"],
+                "client_secret": credentials["clientSecret"],
+            },
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        upsert = client.post(
+            "/rest/v1/leads.json",
+            json={"input": [{"email": "ann@example.com", "firstName": "Ann"}]},
+            headers=headers,
+        ).json()
+        assert upsert["success"] is True
+        assert upsert["result"][0]["status"] == "created"
+        found = client.get(
+            "/rest/v1/leads.json",
+            params={"filterType": "email", "filterValues": "ann@example.com"},
+            headers=headers,
+        ).json()
+        assert found["result"][0]["firstName"] == "Ann"
+        spec = client.get("/openapi.json").json()
+        assert "/rest/v1/leads.json" in spec["paths"]
