@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from kampanj.api.campaign_views import is_requestable, lead_database_json, load_campaigns
-from kampanj.api.envelope import OBJECT_NOT_FOUND, ApiError, Paging, Reply, success_body
-from kampanj.api.formats import decode_token, encode_token
-from kampanj.api.requests import batch_size, comma_list, flag, int_list
-from kampanj.api.security import Reader
+from kampanj.api.envelope import (
+    BUSINESS_RULE,
+    INVALID_REQUEST,
+    OBJECT_NOT_FOUND,
+    ApiError,
+    Issue,
+    Paging,
+    Reply,
+    success_body,
+)
+from kampanj.api.formats import decode_token, encode_token, parse_instant
+from kampanj.api.requests import (
+    batch_size,
+    body_object,
+    comma_list,
+    flag,
+    int_list,
+    optional_json_body,
+)
+from kampanj.api.security import Executor, Reader
 from kampanj.api.tree import Tree
+from kampanj.definitions.validate import validate
+from kampanj.engine.schedule import schedule_run
+from kampanj.errors import UserError
+from kampanj.model.account import Definitions
+from kampanj.model.campaigns import CampaignType
 from kampanj.model.names import fold
+from kampanj.store.definitions_repo import read_definitions
+from kampanj.tokens.overrides import OverrideRequest
 
 router = APIRouter(prefix="/rest/v1", tags=["campaigns"])
 
@@ -72,3 +96,81 @@ def get_campaign(caller: Reader, campaign_id: int) -> dict[str, Any]:
         raise ApiError(OBJECT_NOT_FOUND, f"Campaign {campaign_id} not found")
     caller.check_workspace(view.workspace, f"campaign {campaign_id}")
     return success_body(Reply(result=[lead_database_json(view, tree)]))
+
+
+MAX_TOKENS = 100  # LIM-2
+RUN_AT_LEAD = timedelta(minutes=5)  # API-20, LIM-10: the earliest REST runAt
+RUN_AT_HORIZON = timedelta(days=730)  # API-20, LIM-10: at most 2 years ahead
+RUN_AT_TOO_LATE = "1042"
+
+
+def _overrides(raw: object) -> list[OverrideRequest]:
+    """``tokens: [{name, value}]`` (≤ 100, else 1003)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise ApiError(INVALID_REQUEST, "tokens must be an array of {name, value} objects")
+    if len(raw) > MAX_TOKENS:
+        raise ApiError(INVALID_REQUEST, f"at most {MAX_TOKENS} tokens are allowed, not {len(raw)}")
+    return [
+        OverrideRequest(name=str(t.get("name", "")), value=str(t.get("value", ""))) for t in raw
+    ]
+
+
+def _graph_errors(definitions: Definitions, campaign_id: int) -> list[str]:
+    """Error findings in the campaign's call graph (VAL-3)."""
+    return [
+        f"{f.code}: {f.message}"
+        for f in validate(definitions)
+        if f.is_error and (f.campaign_id == campaign_id or (f.path and f.path[0] == campaign_id))
+    ]
+
+
+@router.post("/campaigns/{campaign_id:int}/schedule.json")
+def schedule_campaign(
+    caller: Executor,
+    campaign_id: int,
+    document: Annotated[Any, Depends(optional_json_body)],
+) -> dict[str, Any]:
+    """Schedule a batch campaign at ``runAt`` with token overrides (API-19, API-20)."""
+    options = body_object(document).get("input") or {}
+    if not isinstance(options, dict):
+        raise ApiError(INVALID_REQUEST, "input must be an object")
+    context = caller.context
+    now = context.clock.now()
+    with context.database.read() as connection:
+        definitions = read_definitions(connection)
+    found = next((c for c in definitions.campaigns if c.id == campaign_id), None)
+    if found is None:
+        raise ApiError(OBJECT_NOT_FOUND, f"Campaign {campaign_id} not found")
+    caller.check_workspace(found.workspace, f"campaign {campaign_id}")
+    if found.executable or found.type is not CampaignType.BATCH:
+        kind = "executable" if found.executable else found.type.value
+        raise ApiError(
+            INVALID_REQUEST, f"Campaign {campaign_id} is {kind}; only batch campaigns are scheduled"
+        )
+    if options.get("cloneToProgramName") or options.get("cloneToProgram"):
+        raise ApiError(BUSINESS_RULE, "cloneToProgramName is not supported yet by kampanj")
+    overrides = _overrides(options.get("tokens"))
+    run_at = now + RUN_AT_LEAD
+    if options.get("runAt"):
+        run_at = max(parse_instant(str(options["runAt"]), "runAt"), run_at)
+    if run_at > now + RUN_AT_HORIZON:
+        raise ApiError(RUN_AT_TOO_LATE, "runAt is more than 2 years ahead")
+    errors = _graph_errors(definitions, campaign_id)
+    if errors:
+        raise ApiError(BUSINESS_RULE, f"Campaign {campaign_id} cannot run: {errors[0]}")
+    try:
+        scheduled = schedule_run(
+            context.database,
+            context.clock,
+            "/".join((*found.folder, found.name)),
+            run_at.isoformat(),
+            workspace=found.workspace,
+            overrides=overrides,
+        )
+    except UserError as error:
+        raise ApiError(INVALID_REQUEST, str(error)) from None
+    warnings = [Issue(code=INVALID_REQUEST, message=m) for m in scheduled.ignored]
+    item = {"id": campaign_id, "runId": None, "scheduledRunId": scheduled.scheduled.id}
+    return success_body(Reply(result=[item], warnings=warnings))
