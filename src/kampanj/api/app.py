@@ -19,7 +19,16 @@ from kampanj.api.envelope import (
     failure_body,
 )
 from kampanj.api.limits import CallLimiter
-from kampanj.api.routes import activities, assets, campaigns, describe, leads, lists, tokens
+from kampanj.api.routes import (
+    activities,
+    assets,
+    campaigns,
+    describe,
+    events,
+    leads,
+    lists,
+    tokens,
+)
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
 from kampanj.store.database import Database
@@ -44,7 +53,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(identity.router)
-    for module in (leads, describe, lists, activities, campaigns, assets, tokens):
+    for module in (leads, describe, lists, activities, events, campaigns, assets, tokens):
         app.include_router(module.router)
     return app
 

@@ -19,6 +19,14 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # requestable trigger and an executable campaign) and EMEA with one campaign and list.
 WORLD = """\
 workspace: Default
+activityTypes:
+  - id: 100001
+    name: Attend Event
+    trigger: Attends Event
+    filter: Attended Event
+    primary: {name: Event Name, type: string}
+    attributes:
+      - {name: Minutes Attended, type: integer}
 tokens:
   Root Note: {type: text, value: root}
 folders:
