@@ -260,3 +260,87 @@ def test_trigger_explain_matches_the_compiled_rules(
             )
             assert explanation.triggers_matched is rules.fired_by(visit), (name, visit)
             assert explanation.smart_list.result is (visit.person_id in in_list[name])
+
+
+def _reasons_written(database: Database, child: str) -> dict[int, str | None]:
+    """The EXE-10 verdict of each Execute Campaign activity calling ``child``."""
+    activity = schema.activity
+    with database.read() as connection:
+        rows = connection.execute(
+            sa.select(activity.c.person_id, activity.c.attributes).where(
+                activity.c.activity_type_id == int(StandardActivity.EXECUTE_CAMPAIGN),
+                activity.c.primary_attribute_value == child,
+            )
+        ).all()
+    return {
+        person: None if attributes["Qualified"] else attributes["Reason"]
+        for person, attributes in rows
+    }
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_executable_explain_matches_the_execute_activities(
+    seed: int, database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """EXPL-3, EXPL-5: with --caller-path, explain's reason for every person handed over is
+    the one the engine writes on its Execute Campaign activity (EXE-8..14)."""
+    rng = random.Random(2000 + seed)
+    plain = [f for f in FILTERS if "Smart Campaign" not in f]
+
+    def campaign(name: str, executable: bool, filters: int, step: str) -> list[str]:
+        lines = [f"      - name: {name}", f"        executable: {str(executable).lower()}"]
+        chosen = rng.sample(plain, filters)
+        if chosen:
+            lines += ["        smartList:", "          filters:"]
+            lines += [f"            - {rule}" for rule in chosen]
+            lines += [f"          logic: {_logic(rng, len(chosen))}"]
+        lines += ["        flow:", f"          - {step}"]
+        return [*lines, f"        schedule: {{qualification: {rng.choice(RULES)}}}"]
+
+    lines = ["workspace: Default", "folders:", "  - name: F", "    lists:", "      - name: VIP"]
+    lines += ["      - name: Touched", "    campaigns:"]
+    lines += campaign("Top", False, 1, "Execute Campaign: {campaign: Middle}")
+    lines += campaign("Middle", True, rng.randint(0, 2), "Execute Campaign: {campaign: Child}")
+    lines += campaign("Child", True, rng.randint(1, 3), "Add to List: Touched")
+    write(tmp_path, "world.yaml", "\n".join(lines) + "\n")
+    write(tmp_path, "people.csv", _people(rng))
+    for command in (["apply", "world.yaml"], ["people", "import", "people.csv"]):
+        path = str(tmp_path / command[-1])
+        result = runner.invoke(app, [*command[:-1], path, "--db", database_url])
+        assert result.exit_code == 0, result.output
+    with database.begin() as connection:
+        person_ids = sorted(connection.execute(sa.select(schema.person.c.id)).scalars())
+        insert_activities(connection, _visits(rng, person_ids))
+        ids = dict(
+            connection.execute(sa.select(schema.campaign.c.name, schema.campaign.c.id)).all()
+        )
+        history = [
+            {
+                "campaign_id": ids[name],
+                "person_id": person,
+                "created_at": T - timedelta(days=20),
+                "updated_at": T - timedelta(hours=rng.randint(1, 10 * 24)),
+            }
+            for name in ("Middle", "Child")
+            for person in person_ids
+            if rng.random() < 0.3
+        ]
+        if history:
+            connection.execute(sa.insert(schema.campaign_member), history)
+        if seed % 3 == 2:  # Child at level 2 is above the limit (EXE-14)
+            connection.execute(sa.insert(schema.setting).values(name="maxExecuteDepth", value=1))
+    clock = FixedClock(T)
+    expected = {
+        name: {
+            p: explain_campaign(database, clock, name, p, caller_path=callers).reason
+            for p in person_ids
+        }
+        for name, callers in (("Middle", ("Top",)), ("Child", ("Top", "Middle")))
+    }
+    result = run_batch(database, clock, "Top").result
+    assert result.status.value == "completed", result
+    middle, child = _reasons_written(database, "Middle"), _reasons_written(database, "Child")
+    assert middle, "nobody was handed to Middle; the seed tests nothing"
+    assert middle == {p: expected["Middle"][p] for p in middle}
+    assert set(child) == {p for p, reason in middle.items() if reason is None}
+    assert child == {p: expected["Child"][p] for p in child}

@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from kampanj.clock import Clock
-from kampanj.definitions.findings import Finding, Severity
-from kampanj.definitions.validate import validate
 from kampanj.engine.batch import find_campaign
+from kampanj.engine.execute import _unsupported as unsupported_by_engine
+from kampanj.engine.execute import child_references
+from kampanj.engine.frame import _split_problems as split_problems
+from kampanj.engine.frame import campaign_named
 from kampanj.engine.qualify import _UNIT as QUALIFICATION_UNITS
 from kampanj.engine.qualify import eligible
 from kampanj.errors import NotFoundError, UserError
@@ -38,7 +40,6 @@ from kampanj.model.campaigns import (
 )
 from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.model.smartlists import SmartListRules
-from kampanj.smartlist.catalogue import match_key
 from kampanj.smartlist.compiler import compile_campaign_rules
 from kampanj.smartlist.context import CompileContext
 from kampanj.smartlist.evaluation import compile_context
@@ -48,10 +49,6 @@ from kampanj.store.activities_repo import activity_from_row
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
 from kampanj.store.schema import activity, campaign_member
-
-# CMP-3 leaves call-graph findings out of a campaign's own validity (as the batch run does).
-_CALL_GRAPH_CODES = frozenset({"EXE_CYCLE", "EXE_DEPTH"})
-_SMART_LIST_LOCATION = "smartList"
 
 
 class Reason(StrEnum):
@@ -348,24 +345,21 @@ def _latest(connection: Connection, person_id: int, type_id: int, now: datetime)
 
 
 def _own_errors(definitions: Definitions, campaign: Campaign) -> tuple[list[str], list[str]]:
-    """The campaign's own error findings (CMP-3): (about its smart list, about the rest)."""
-    own = [
-        f
-        for f in validate(definitions)
-        if f.severity is Severity.ERROR
-        and f.code not in _CALL_GRAPH_CODES
-        and (
-            f.campaign_id == campaign.id or (f.campaign_id is None and f.campaign == campaign.name)
+    """The campaign's own error findings (CMP-3): (about its smart list, about the rest).
+
+    The split is the engine's (EXE-12 / EXE-13); an executable with a step the run engine
+    does not execute yet is refused as ``invalid campaign`` there, and so here.
+    """
+    assert campaign.id is not None
+    problems = split_problems(definitions).get(campaign.id)
+    smart_list = list(problems.smart_list) if problems else []
+    rest = list(problems.flow) if problems else []
+    if campaign.executable and unsupported_by_engine(campaign):
+        rest.append(
+            f"campaign {campaign.name!r} has a step the run engine does not execute yet, so "
+            "its flow would not run"
         )
-    ]
-    return (
-        [f.message for f in own if _about_smart_list(f)],
-        [f.message for f in own if not _about_smart_list(f)],
-    )
-
-
-def _about_smart_list(finding: Finding) -> bool:
-    return finding.location.split(".", 1)[0] == _SMART_LIST_LOCATION
+    return smart_list, rest
 
 
 def _call_check(
@@ -393,7 +387,7 @@ def _call_check(
                 f"level {level} of --caller-path (EXE-2)"
             )
     for caller, child in zip(callers, [*callers[1:], campaign], strict=True):
-        if not _calls(caller, child):
+        if not _calls(definitions, caller, child):
             raise UserError(
                 f"campaign {caller.name!r} has no Execute Campaign step calling "
                 f"{child.name!r}; --caller-path lists the callers from level 0 down, each "
@@ -407,15 +401,16 @@ def _call_check(
     )
 
 
-def _calls(caller: Campaign, child: Campaign) -> bool:
-    """Whether one of ``caller``'s Execute Campaign steps (choices included) names ``child``."""
-    wanted = match_key(child.name)
+def _calls(definitions: Definitions, caller: Campaign, child: Campaign) -> bool:
+    """Whether an executing branch of one of ``caller``'s Execute Campaign steps names
+    ``child`` (EXE-5), resolved as the engine resolves it."""
     for step in caller.flow:
         if step.type is not StepType.EXECUTE_CAMPAIGN:
             continue
-        targets = [step.params.get("campaign"), *(c.params.get("campaign") for c in step.choices)]
-        if any(isinstance(t, str) and match_key(t) == wanted for t in targets):
-            return True
+        for reference in child_references(step):
+            target = campaign_named(definitions, reference, caller.workspace)
+            if target is not None and target.id == child.id:
+                return True
     return False
 
 
