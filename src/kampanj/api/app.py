@@ -27,6 +27,7 @@ from kampanj.api.routes import (
     events,
     leads,
     lists,
+    smart_campaigns,
     tokens,
 )
 from kampanj.api.settings import ApiSettings
@@ -53,7 +54,17 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(identity.router)
-    for module in (leads, describe, lists, activities, events, campaigns, assets, tokens):
+    for module in (
+        leads,
+        describe,
+        lists,
+        activities,
+        events,
+        campaigns,
+        assets,
+        smart_campaigns,
+        tokens,
+    ):
         app.include_router(module.router)
     return app
 

@@ -29,10 +29,9 @@ from kampanj.api.requests import (
 )
 from kampanj.api.security import Executor, Reader
 from kampanj.api.tree import Tree
-from kampanj.definitions.validate import validate
+from kampanj.api.validation import graph_errors
 from kampanj.engine.schedule import schedule_run
 from kampanj.errors import UserError
-from kampanj.model.account import Definitions
 from kampanj.model.campaigns import CampaignType
 from kampanj.model.names import fold
 from kampanj.store.definitions_repo import read_definitions
@@ -117,15 +116,6 @@ def _overrides(raw: object) -> list[OverrideRequest]:
     ]
 
 
-def _graph_errors(definitions: Definitions, campaign_id: int) -> list[str]:
-    """Error findings in the campaign's call graph (VAL-3)."""
-    return [
-        f"{f.code}: {f.message}"
-        for f in validate(definitions)
-        if f.is_error and (f.campaign_id == campaign_id or (f.path and f.path[0] == campaign_id))
-    ]
-
-
 @router.post("/campaigns/{campaign_id:int}/schedule.json")
 def schedule_campaign(
     caller: Executor,
@@ -157,9 +147,12 @@ def schedule_campaign(
         run_at = max(parse_instant(str(options["runAt"]), "runAt"), run_at)
     if run_at > now + RUN_AT_HORIZON:
         raise ApiError(RUN_AT_TOO_LATE, "runAt is more than 2 years ahead")
-    errors = _graph_errors(definitions, campaign_id)
+    errors = graph_errors(definitions, campaign_id)
     if errors:
-        raise ApiError(BUSINESS_RULE, f"Campaign {campaign_id} cannot run: {errors[0]}")
+        first = errors[0]
+        raise ApiError(
+            BUSINESS_RULE, f"Campaign {campaign_id} cannot run: {first.code}: {first.message}"
+        )
     try:
         scheduled = schedule_run(
             context.database,

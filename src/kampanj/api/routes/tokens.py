@@ -11,7 +11,7 @@ from kampanj.api.asset_views import base_url
 from kampanj.api.envelope import BLANK, BUSINESS_RULE, NO_ASSET, ApiError, Reply, success_body
 from kampanj.api.requests import json_or_form_body
 from kampanj.api.security import Caller, Reader, Writer
-from kampanj.definitions.validate import validate
+from kampanj.api.validation import refuse_new_errors
 from kampanj.model.account import Definitions
 from kampanj.model.names import fold
 from kampanj.model.tokens import MyToken, MyTokenType, my_token_value_problem, token_name_problem
@@ -88,10 +88,6 @@ def _token_type(raw: str) -> MyTokenType:
     raise ApiError(BUSINESS_RULE, f"Invalid token type {raw!r}; use one of {names}")
 
 
-def _finding_keys(definitions: Definitions) -> set[tuple[str, int | None, str]]:
-    return {(f.code, f.campaign_id, f.location) for f in validate(definitions) if f.is_error}
-
-
 @router.post("/{folder_id:int}/tokens.json")
 def save_token(
     caller: Writer,
@@ -118,10 +114,7 @@ def save_token(
                 MyToken(name=name, type=token_type, value=value, workspace=workspace, folder=path),
             )
         )
-        new_errors = _finding_keys(merge(stored, incoming)) - _finding_keys(stored)
-        if new_errors:
-            codes = ", ".join(sorted({code for code, _, _ in new_errors}))
-            raise ApiError(BUSINESS_RULE, f"The token would make definitions invalid ({codes})")
+        refuse_new_errors(stored, merge(stored, incoming))
         apply_definitions(connection, incoming, clock=caller.context.clock)
         return _tokens_reply(connection, folder_id, workspace, path, kind)
 
