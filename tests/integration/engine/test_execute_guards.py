@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from enginesupport import build
 from executesupport import PEOPLE, activities, build_forced, campaign_ids, members, person, world
 
 from kampanj.clock import FixedClock
+from kampanj.engine.abort import abort_run
 from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import RunStatus
+from kampanj.store import schema
 from kampanj.store.database import Database
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -120,3 +123,59 @@ def test_choices_call_children_in_choice_order(database: Database, tmp_path: Pat
         (1, "Low"),
         (2, "Low"),
     ]
+
+
+def test_step_error_inside_a_child_stops_nobody(database: Database, tmp_path: Path) -> None:
+    """EXE-19, FLOW-6: a child step failing for one person is a run error naming the child;
+    that person finishes the child and continues with the caller."""
+    text = world(
+        PARENT
+        + """\
+      - name: Child
+        executable: true
+        flow:
+          - Change Score: {scoreName: Lead Score, change: "{{lead.Job Title}}"}
+          - Add to List: Hot
+"""
+    )
+    people = "email,leadScore,title\na@x.com,1,+5\nb@x.com,2,oops\n"
+    build(database.url, tmp_path, text, people)
+    ids = campaign_ids(database)
+    result = run_batch(database, FixedClock(T0), "Parent").result
+    assert result.status is RunStatus.COMPLETED
+    assert [(e["code"], e["campaignId"], e["stepId"], e["personId"]) for e in result.errors] == [
+        ("INVALID_CHANGE", ids["Child"], "s1", 2)
+    ]
+    assert result.steps["s1/s1"].errors == 1
+    assert (result.steps["s1/s2"].executed, result.steps["s2"].executed) == (2, 2)
+    assert [person(database, i)["lead_score"] for i in (1, 2)] == [6, 2]
+
+
+def test_abort_stops_inline_children(database: Database, tmp_path: Path) -> None:
+    """EXE-20, CMP-29: aborting the top run between chunks: no child step runs for the
+    chunks left, and the run stays aborted."""
+    text = world(
+        PARENT
+        + """\
+      - name: Child
+        executable: true
+        flow:
+          - Add to List: Hot
+"""
+    )
+    build(database.url, tmp_path, text)
+
+    def abort_after_first(call_path: str, chunk: int) -> None:
+        if (call_path, chunk) == ("s1", 0):
+            with database.read() as connection:
+                run_id = connection.execute(sa.select(sa.func.max(schema.run.c.id))).scalar_one()
+            abort_run(database, FixedClock(T0), run_id)
+
+    result = run_batch(
+        database, FixedClock(T0), "Parent", chunk_size=2, on_chunk=abort_after_first
+    ).result
+    assert result.status is RunStatus.ABORTED
+    executed = [a["person_id"] for a in activities(database) if a["activity_type_id"] == EXECUTE]
+    assert executed == [1, 2]
+    assert result.steps["s1/s1"].executed == 2
+    assert result.steps["s2"].executed == 0
