@@ -28,6 +28,7 @@ from kampanj.api.routes import (
     leads,
     lists,
     smart_campaigns,
+    static_lists,
     tokens,
 )
 from kampanj.api.settings import ApiSettings
@@ -63,6 +64,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
         campaigns,
         assets,
         smart_campaigns,
+        static_lists,
         tokens,
     ):
         app.include_router(module.router)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from kampanj.api.asset_params import folder_filter, page, reply, updated_between, window
 from kampanj.api.asset_views import RuleWriter, base_url, folder_json, smart_list_json
 from kampanj.api.campaign_views import CampaignView, asset_json, load_campaigns
-from kampanj.api.envelope import BUSINESS_RULE, NO_ASSET, ApiError, Issue, Reply, success_body
-from kampanj.api.formats import parse_instant
+from kampanj.api.envelope import BUSINESS_RULE, ApiError
 from kampanj.api.requests import flag
 from kampanj.api.security import Caller, Reader
 from kampanj.api.tree import FolderRow, Tree
@@ -23,59 +21,6 @@ from kampanj.store import codec
 from kampanj.store.schema import smart_list
 
 router = APIRouter(prefix="/rest/asset/v1", tags=["assets"])
-DEFAULT_MAX_RETURN = 20  # API-7, LIM-5
-MAX_MAX_RETURN = 200
-NO_ASSETS = "No assets found for the given search criteria."
-T = TypeVar("T")
-
-
-def _window(max_return: str | None, offset: str | None) -> tuple[int, int]:
-    """``maxReturn`` (1-200, default 20) and ``offset`` (≥ 0), else 709 (API-7)."""
-    try:
-        size = int(max_return) if max_return not in (None, "") else DEFAULT_MAX_RETURN
-        start = int(offset) if offset not in (None, "") else 0
-    except ValueError:
-        size, start = 0, -1
-    if not 1 <= size <= MAX_MAX_RETURN:
-        raise ApiError(BUSINESS_RULE, f"maxReturn must be 1-{MAX_MAX_RETURN}")
-    if start < 0:
-        raise ApiError(BUSINESS_RULE, "offset must be a whole number ≥ 0")
-    return size, start
-
-
-def _reply(items: Sequence[Any]) -> dict[str, Any]:
-    """Records, or an empty result with warning 702 (API-23)."""
-    if not items:
-        return success_body(Reply(result=[], warnings=[Issue(code=NO_ASSET, message=NO_ASSETS)]))
-    return success_body(Reply(result=items))
-
-
-def _page(items: list[T], size: int, start: int) -> list[T]:
-    return items[start : start + size]
-
-
-def _folder_filter(tree: Tree, raw: str | None) -> set[int] | None:
-    """``folder={"id":…,"type":"Folder|Program"}`` → the folder ids beneath it, or None."""
-    if not raw:
-        return None
-    try:
-        document = json.loads(raw)
-        folder_id = int(document["id"])
-        kind = FolderKind(str(document.get("type", "Folder")).title())
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(
-            BUSINESS_RULE, 'folder must be JSON like {"id": 12, "type": "Folder"}'
-        ) from None
-    row = tree.folders.get(folder_id)
-    if row is None or row.kind is not kind:
-        return set()
-    return tree.beneath(folder_id)
-
-
-def _updated_between(earliest: str | None, latest: str | None) -> Callable[[datetime], bool]:
-    low = parse_instant(earliest, "earliestUpdatedAt") if earliest else None
-    high = parse_instant(latest, "latestUpdatedAt") if latest else None
-    return lambda at: (low is None or at >= low) and (high is None or at <= high)
 
 
 def _campaigns(caller: Caller) -> tuple[list[CampaignView], Tree, str]:
@@ -95,7 +40,7 @@ def smart_campaign_by_name(caller: Reader, name: str | None = None) -> dict[str,
         for v in views
         if fold(v.campaign.name) == fold(name) and caller.user.reaches(v.workspace)
     ]
-    return _reply(found)
+    return reply(found)
 
 
 @router.get("/smartCampaign/{campaign_id:int}.json")
@@ -104,9 +49,9 @@ def smart_campaign(caller: Reader, campaign_id: int) -> dict[str, Any]:
     views, tree, url = _campaigns(caller)
     view = next((v for v in views if v.campaign.id == campaign_id), None)
     if view is None:
-        return _reply([])
+        return reply([])
     caller.check_workspace(view.workspace, f"campaign {campaign_id}")
-    return _reply([asset_json(view, tree, url)])
+    return reply([asset_json(view, tree, url)])
 
 
 @router.get("/smartCampaigns.json")
@@ -120,11 +65,11 @@ def smart_campaigns(
     offset: str | None = None,
 ) -> dict[str, Any]:
     """Browse smart campaigns of the caller's workspaces, by id (API-23)."""
-    size, start = _window(max_return, offset)
+    size, start = window(max_return, offset)
     active = flag(is_active, "isActive")
-    in_window = _updated_between(earliest, latest)
+    in_window = updated_between(earliest, latest)
     views, tree, url = _campaigns(caller)
-    beneath = _folder_filter(tree, folder)
+    beneath = folder_filter(tree, folder)
     chosen = [
         v
         for v in views
@@ -133,7 +78,7 @@ def smart_campaigns(
         and (active is None or v.campaign.active == active)
         and (beneath is None or v.folder_id in beneath)
     ]
-    return _reply([asset_json(v, tree, url) for v in _page(chosen, size, start)])
+    return reply([asset_json(v, tree, url) for v in page(chosen, size, start)])
 
 
 @router.get("/smartCampaign/{campaign_id:int}/smartList.json")
@@ -151,7 +96,7 @@ def campaign_smart_list(
         writer = RuleWriter(connection) if rules_wanted else None
     view = next((v for v in views if v.campaign.id == campaign_id), None)
     if view is None:
-        return _reply([])
+        return reply([])
     caller.check_workspace(view.workspace, f"campaign {campaign_id}")
     item = view.campaign
     record = smart_list_json(
@@ -166,7 +111,7 @@ def campaign_smart_list(
         rules=item.smart_list if rules_wanted else None,
         writer=writer,
     )
-    return _reply([record])
+    return reply([record])
 
 
 def _smart_lists(caller: Caller, rules_wanted: bool) -> tuple[list[dict[str, Any]], Any, Tree]:
@@ -209,9 +154,9 @@ def get_smart_list(
     records, _, _ = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
     found = next((r for r in records if r["row"].id == list_id), None)
     if found is None:
-        return _reply([])
+        return reply([])
     caller.check_workspace(found["workspace"], f"smart list {list_id}")
-    return _reply([found["record"]])
+    return reply([found["record"]])
 
 
 @router.get("/smartLists.json")
@@ -225,10 +170,10 @@ def get_smart_lists(
     offset: str | None = None,
 ) -> dict[str, Any]:
     """Browse stand-alone smart lists of the caller's workspaces (API-26)."""
-    size, start = _window(max_return, offset)
-    in_window = _updated_between(earliest, latest)
+    size, start = window(max_return, offset)
+    in_window = updated_between(earliest, latest)
     records, _, tree = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
-    beneath = _folder_filter(tree, folder)
+    beneath = folder_filter(tree, folder)
     chosen = [
         r["record"]
         for r in records
@@ -236,7 +181,7 @@ def get_smart_lists(
         and in_window(r["row"].updated_at)
         and (beneath is None or r["row"].folder_id in beneath)
     ]
-    return _reply(_page(chosen, size, start))
+    return reply(page(chosen, size, start))
 
 
 def _folders(caller: Caller) -> Tree:
@@ -248,9 +193,9 @@ def _one_folder(caller: Caller, folder_id: int, kind: FolderKind | None) -> dict
     tree = _folders(caller)
     row: FolderRow | None = tree.folders.get(folder_id)
     if row is None or (kind is not None and row.kind is not kind):
-        return _reply([])
+        return reply([])
     caller.check_workspace(tree.workspace_of(folder_id), f"folder {folder_id}")
-    return _reply([folder_json(row, tree)])
+    return reply([folder_json(row, tree)])
 
 
 def _kind(raw: str | None) -> FolderKind | None:
@@ -284,13 +229,13 @@ def get_folders(
     offset: str | None = None,
 ) -> dict[str, Any]:
     """Folders and programs below ``root`` down to ``maxDepth`` levels (API-27)."""
-    size, start = _window(max_return, offset)
+    size, start = window(max_return, offset)
     try:
         depth = int(max_depth) if max_depth else 2
     except ValueError:
         raise ApiError(BUSINESS_RULE, "maxDepth must be a whole number") from None
     tree = _folders(caller)
-    beneath = _folder_filter(tree, root)
+    beneath = folder_filter(tree, root)
     top = int(json.loads(root)["id"]) if root and beneath else None
     rows = []
     for row in tree.folders.values():
@@ -304,7 +249,7 @@ def get_folders(
         level = _distance(tree, row.id, top) if top is not None else _depth(tree, row.id)
         if level <= depth:
             rows.append(row)
-    return _reply([folder_json(r, tree) for r in _page(rows, size, start)])
+    return reply([folder_json(r, tree) for r in page(rows, size, start)])
 
 
 def _depth(tree: Tree, folder_id: int) -> int:
@@ -325,11 +270,11 @@ def get_programs(
     offset: str | None = None,
 ) -> dict[str, Any]:
     """Programs of the caller's workspaces, by id (API-27)."""
-    size, start = _window(max_return, offset)
+    size, start = window(max_return, offset)
     tree = _folders(caller)
     rows = [
         r
         for r in tree.folders.values()
         if r.kind is FolderKind.PROGRAM and caller.user.reaches(tree.workspace_of(r.id))
     ]
-    return _reply([folder_json(r, tree) for r in _page(rows, size, start)])
+    return reply([folder_json(r, tree) for r in page(rows, size, start)])

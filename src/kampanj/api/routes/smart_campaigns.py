@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import Connection
 
 from kampanj.api import campaign_writes
+from kampanj.api.asset_params import target_folder
 from kampanj.api.asset_views import base_url
 from kampanj.api.campaign_views import asset_json, load_campaigns
 from kampanj.api.envelope import BLANK, BUSINESS_RULE, NO_ASSET, ApiError, Reply, success_body
@@ -20,13 +20,10 @@ from kampanj.api.tree import Tree
 from kampanj.errors import UserError
 from kampanj.model.account import Definitions
 from kampanj.model.campaigns import Campaign
-from kampanj.model.tree import FolderKind, FolderPath
 from kampanj.services.clone import clone_stored
 from kampanj.store.definitions_repo import read_definitions
-from kampanj.store.repositories.reading import load_folder_index
 
 router = APIRouter(prefix="/rest/asset/v1", tags=["assets"])
-PARENT_NOT_FOUND = "710"
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
@@ -34,30 +31,6 @@ def _flag(body: dict[str, Any], name: str) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
-
-
-def _folder(connection: Connection, caller: Caller, raw: object) -> tuple[str, FolderPath]:
-    """``folder`` (JSON text or object ``{id, type}``) → workspace and path; 701 / 710 / 709."""
-    if raw is None or raw == "":
-        raise ApiError(BLANK, "folder cannot be blank")
-    shape = 'folder must be like {"id": 12, "type": "Folder"}'
-    try:
-        document = json.loads(raw) if isinstance(raw, str) else raw
-        if not isinstance(document, dict):
-            raise ValueError(shape)
-        folder_id = int(document["id"])
-        kind = FolderKind(str(document.get("type", "Folder")).title())
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(BUSINESS_RULE, shape) from None
-    tree = Tree(connection)
-    row = tree.folders.get(folder_id)
-    if row is None or row.kind is not kind:
-        raise ApiError(PARENT_NOT_FOUND, f"{kind.value} {folder_id} not found")
-    workspace = tree.workspace_of(folder_id)
-    caller.check_workspace(workspace, f"folder {folder_id}")
-    if row.parent_id is None:
-        raise ApiError(BUSINESS_RULE, "Campaigns live in folders and programs, not in the root")
-    return workspace, load_folder_index(connection).path_of(folder_id)
 
 
 def _record(connection: Connection, caller: Caller, campaign_id: int) -> dict[str, Any]:
@@ -88,7 +61,7 @@ def create_smart_campaign(
         raise ApiError(BLANK, "name cannot be blank")
     now = caller.context.clock.now()
     with caller.context.database.begin() as connection:
-        workspace, path = _folder(connection, caller, body.get("folder"))
+        workspace, path = target_folder(connection, caller, body.get("folder"))
         item = Campaign(
             workspace=workspace,
             folder=path,
@@ -134,7 +107,7 @@ def clone_smart_campaign(
         raise ApiError(BLANK, "name cannot be blank")
     with caller.context.database.begin() as connection:
         stored, source = _stored_campaign(connection, caller, campaign_id)
-        workspace, path = _folder(connection, caller, body.get("folder"))
+        workspace, path = target_folder(connection, caller, body.get("folder"))
         if workspace != source.workspace:
             raise ApiError(BUSINESS_RULE, "A campaign cannot be cloned into another workspace")
         try:
