@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +17,7 @@ from kampanj.api.envelope import (
     INVALID_REQUEST,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    UNAVAILABLE,
     ApiError,
     failure_body,
 )
@@ -27,13 +30,17 @@ from kampanj.api.routes import (
     events,
     leads,
     lists,
+    native,
     smart_campaigns,
     static_lists,
     tokens,
 )
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
+from kampanj.errors import ConfigurationError, DefinitionError, KampanjError, StorageError
 from kampanj.store.database import Database
+
+log = logging.getLogger("kampanj.api")
 
 
 def create_app(database: Database, clock: Clock, settings: ApiSettings | None = None) -> FastAPI:
@@ -52,6 +59,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
     )
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(KampanjError, _core_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(identity.router)
@@ -66,6 +74,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
         smart_campaigns,
         static_lists,
         tokens,
+        native,
     ):
         app.include_router(module.router)
     return app
@@ -74,6 +83,21 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
 async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return JSONResponse(failure_body(error.code, error.message))
+
+
+async def _core_error(_request: Request, error: Exception) -> JSONResponse:
+    """A core error a caller can fix, with its Marketo code (errors.py); never a traceback."""
+    assert isinstance(error, KampanjError)
+    if isinstance(error, StorageError):
+        raise error  # the database refused something: a system error (611)
+    if isinstance(error, ConfigurationError):
+        log.error("database unavailable: %s", error)
+        return JSONResponse(failure_body(UNAVAILABLE, "Temporarily unavailable"))
+    message = str(error)
+    if isinstance(error, DefinitionError):
+        shown = [f"{f.code}: {f.message}" for f in error.findings if f.is_error][:3]
+        message = "; ".join([message, *shown])
+    return JSONResponse(failure_body(error.marketo_code, message))
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

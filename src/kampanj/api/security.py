@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from kampanj.api.context import ApiContext, api_context
 from kampanj.api.envelope import ACCESS_DENIED, TOKEN_EXPIRED, TOKEN_INVALID, ApiError
 from kampanj.api.users import ApiUser, Role, find_token
+from kampanj.errors import UserError
 
 _BEARER = "bearer "
 
@@ -72,8 +73,8 @@ def require(role: Role) -> Callable[[Request], Iterator[Caller]]:
                     f"this call needs {role.value}",
                 )
             yield Caller(user=user, context=context)
-        except ApiError:
-            raise
+        except (ApiError, UserError):
+            raise  # answered with a code; the call counts
         except Exception:
             counted = False  # 611: a system error is not the caller's call (API-9)
             raise
