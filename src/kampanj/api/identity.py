@@ -31,9 +31,19 @@ async def _parameters(request: Request) -> dict[str, str]:
     return found
 
 
-@router.api_route("/identity/oauth/token", methods=["GET", "POST"])
+@router.get("/identity/oauth/token")
 async def token(request: Request) -> JSONResponse:
-    """An access token for ``client_id`` / ``client_secret`` (API-2)."""
+    """An access token for ``client_id`` / ``client_secret`` in the query (API-2)."""
+    return await _token(request)
+
+
+@router.post("/identity/oauth/token")
+async def token_from_form(request: Request) -> JSONResponse:
+    """An access token; the credentials may also come as a form body (API-2)."""
+    return await _token(request)
+
+
+async def _token(request: Request) -> JSONResponse:
     parameters = await _parameters(request)
     grant = parameters.get("grant_type")
     if not grant:
