@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -20,22 +19,13 @@ from kampanj.cli.common import (
     print_json,
 )
 from kampanj.clock import Clock, SystemClock
+from kampanj.engine.tick import tick
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.serve")
 
 
-def _tick_function() -> Callable[[Database, Clock], Any] | None:
-    """The engine's scheduler tick, when this build has one."""
-    try:
-        module = importlib.import_module("kampanj.engine.tick")
-    except ImportError:
-        return None
-    tick: Callable[[Database, Clock], Any] | None = getattr(module, "tick", None)
-    return tick
-
-
-class _Ticker(threading.Thread):
+class Ticker(threading.Thread):
     """Runs the scheduler tick every ``interval`` seconds until stopped (GEN-4)."""
 
     def __init__(
@@ -64,7 +54,8 @@ def serve_command(
         int,
         typer.Option(
             "--workers",
-            help="In-process scheduler workers: 0 = API only (separate workers tick).",
+            help="In-process scheduler workers: 0 = API only (run `kampanj worker`); "
+            "1 or more = one ticking thread in this process.",
         ),
     ] = 0,
     tick_seconds: Annotated[
@@ -81,15 +72,11 @@ def serve_command(
 
     database = open_database(db)
     app = create_app(database, SystemClock(), ApiSettings(account_id=account_id))
-    ticker: _Ticker | None = None
+    ticker: Ticker | None = None
     note = "API only"
     if workers > 0:
-        tick = _tick_function()
-        if tick is None:
-            note = "API only: this build has no scheduler tick yet"
-        else:
-            ticker = _Ticker(tick, database, tick_seconds)
-            note = f"scheduler tick every {tick_seconds:g} s in this process"
+        ticker = Ticker(tick, database, tick_seconds)
+        note = f"scheduler tick every {tick_seconds:g} s in this process"
     url = f"http://{host}:{port}"
     if as_json:
         print_json({"url": url, "database": database.display_url, "worker": note})

@@ -7,15 +7,19 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from kampanj.cli.app import app
+from kampanj.cli.serve import Ticker
+from kampanj.store.database import Database
 
 runner = CliRunner()
 READY_WITHIN_SECONDS = 60.0
@@ -98,3 +102,25 @@ def test_serve_authenticates_and_upserts(database_url: str, server: str) -> None
         assert found["result"][0]["firstName"] == "Ann"
         spec = client.get("/openapi.json").json()
         assert "/rest/v1/leads.json" in spec["paths"]
+
+
+def test_in_process_ticker_survives_a_failing_tick() -> None:
+    """`kampanj serve --workers 1`: ticks repeat after a failure and stop when asked (GEN-4)."""
+    calls: list[object] = []
+    second_call = threading.Event()
+
+    def fake_tick(database: object, clock: object) -> None:
+        calls.append(clock)
+        if len(calls) == 1:
+            raise RuntimeError("first tick fails")
+        second_call.set()
+
+    ticker = Ticker(fake_tick, cast(Database, None), interval=0.001)
+    ticker.start()
+    try:
+        assert second_call.wait(timeout=30)
+    finally:
+        ticker.stopped.set()
+        ticker.join(timeout=30)
+    assert not ticker.is_alive()
+    assert len(calls) >= 2
