@@ -177,6 +177,16 @@ def change_status(
         .join(person, person.c.id == ids.c.person_id)
         .where(~exists().where(pm.c.program_id == program.id, pm.c.person_id == ids.c.person_id))
     )
+    # FLOW-21: the first membership of a person without one sets acquisitionProgramId;
+    # the new membership is then the one that acquired them.
+    connection.execute(
+        update(person)
+        .where(
+            person.c.id.in_(joining.with_only_columns(ids.c.person_id).correlate(None)),
+            person.c.acquisition_program_id.is_(None),
+        )
+        .values(acquisition_program_id=program.id, updated_at=env.now)
+    )
     connection.execute(
         insert(pm).from_select(
             [
@@ -197,20 +207,11 @@ def change_status(
                 literal(rank, Integer),
                 literal(status.success, pm.c.success.type),
                 literal(today, Date) if status.success else null(),
-                person.c.acquisition_program_id.is_(None),
+                person.c.acquisition_program_id == program.id,
                 literal(env.now, pm.c.membership_date.type),
                 literal(env.now, pm.c.updated_at.type),
             ),
         )
-    )
-    # FLOW-21: the first membership of a person without one sets acquisitionProgramId.
-    acquired_here = select(pm.c.person_id).where(
-        pm.c.program_id == program.id, pm.c.acquired_by.is_(True), pm.c.person_id.in_(cohort)
-    )
-    connection.execute(
-        update(person)
-        .where(person.c.id.in_(acquired_here), person.c.acquisition_program_id.is_(None))
-        .values(acquisition_program_id=program.id, updated_at=env.now)
     )
     skipped = {BACKWARDS: backwards} if backwards else {}
     return StepOutcome(executed=total - backwards, skipped=skipped)
