@@ -73,8 +73,15 @@ class Tree:
 
     def beneath(self, folder_id: int) -> set[int]:
         """The folder and every folder below it."""
-        found = {folder_id}
+        children: dict[int, list[int]] = {}
         for row in self.folders.values():
-            if any(a.id == folder_id for a in self.ancestry(row.id)):
-                found.add(row.id)
+            if row.parent_id is not None:
+                children.setdefault(row.parent_id, []).append(row.id)
+        found: set[int] = set()
+        pending = [folder_id]
+        while pending:
+            current = pending.pop()
+            if current not in found:
+                found.add(current)
+                pending.extend(children.get(current, ()))
         return found

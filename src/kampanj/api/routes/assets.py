@@ -114,7 +114,7 @@ def campaign_smart_list(
     return reply([record])
 
 
-def _smart_lists(caller: Caller, rules_wanted: bool) -> tuple[list[dict[str, Any]], Any, Tree]:
+def _smart_lists(caller: Caller, rules_wanted: bool) -> tuple[list[dict[str, Any]], Tree]:
     with caller.context.database.read() as connection:
         rows = connection.execute(select(smart_list).order_by(smart_list.c.id)).all()
         tree = Tree(connection)
@@ -141,7 +141,7 @@ def _smart_lists(caller: Caller, rules_wanted: bool) -> tuple[list[dict[str, Any
                 ),
             }
         )
-    return records, writer, tree
+    return records, tree
 
 
 @router.get("/smartList/{list_id:int}.json")
@@ -151,7 +151,7 @@ def get_smart_list(
     include_rules: Annotated[str | None, Query(alias="includeRules")] = None,
 ) -> dict[str, Any]:
     """One stand-alone smart list (API-26)."""
-    records, _, _ = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
+    records, _ = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
     found = next((r for r in records if r["row"].id == list_id), None)
     if found is None:
         return reply([])
@@ -172,7 +172,7 @@ def get_smart_lists(
     """Browse stand-alone smart lists of the caller's workspaces (API-26)."""
     size, start = window(max_return, offset)
     in_window = updated_between(earliest, latest)
-    records, _, tree = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
+    records, tree = _smart_lists(caller, bool(flag(include_rules, "includeRules")))
     beneath = folder_filter(tree, folder)
     chosen = [
         r["record"]

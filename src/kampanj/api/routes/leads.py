@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import func, or_, select
 
 from kampanj.api.envelope import (
     INVALID_REQUEST,
@@ -206,10 +206,6 @@ def delete_leads(caller: Writer, document: Annotated[Any, Depends(json_body)]) -
     return success_body(Reply(result=result))
 
 
-def person_exists(connection: Connection, person_id: int) -> bool:
-    return bool(existing_ids(connection, [person_id]))
-
-
 @router.get("/leads/{lead_id:int}/smartCampaignMembership.json")
 def smart_campaign_membership(
     caller: Reader,
@@ -221,7 +217,7 @@ def smart_campaign_membership(
     size = batch_size(batch)
     after = int(decode_token(next_page_token, "scm").get("a", 0)) if next_page_token else 0
     with caller.context.database.read() as connection:
-        if not person_exists(connection, lead_id):
+        if not existing_ids(connection, [lead_id]):
             raise ApiError(LEAD_NOT_FOUND, f"Lead {lead_id} not found")
         index = load_folder_index(connection)
         rows = connection.execute(

@@ -15,7 +15,7 @@ from kampanj.api.validation import refuse_new_errors
 from kampanj.model.account import Definitions
 from kampanj.model.names import fold
 from kampanj.model.tokens import MyToken, MyTokenType, my_token_value_problem, token_name_problem
-from kampanj.model.tree import FolderKind
+from kampanj.model.tree import FolderKind, FolderPath
 from kampanj.store.definitions_repo import apply_definitions, merge, read_definitions
 from kampanj.store.repositories.reading import load_folder_index
 from kampanj.store.schema import folder, my_token
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/rest/asset/v1/folder", tags=["tokens"])
 
 def _folder(
     connection: Connection, caller: Caller, folder_id: int, folder_type: str | None
-) -> tuple[str, tuple[str, ...], FolderKind]:
+) -> tuple[str, FolderPath, FolderKind]:
     """Workspace, path and kind of the folder; 702 if unknown or of another type."""
     index = load_folder_index(connection)
     if folder_id not in index.locations:
@@ -43,7 +43,7 @@ def _folder(
 
 
 def _tokens_reply(
-    connection: Connection, folder_id: int, workspace: str, path: Any, kind: Any
+    connection: Connection, folder_id: int, workspace: str, path: FolderPath, kind: FolderKind
 ) -> dict[str, Any]:
     tree, _ = load_token_tree(connection)
     url = base_url(connection).rstrip("/")
