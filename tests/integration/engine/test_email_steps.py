@@ -13,8 +13,12 @@ from mailsupport import T0, activities, build, email_id, rows
 
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import resume_run, run_batch
-from kampanj.engine.runs import RunStatus
+from kampanj.engine.runs import RunKind, RunStatus, create_run
 from kampanj.engine.steps import email as email_step
+from kampanj.engine.steps.alert import send_alert
+from kampanj.engine.steps.base import StepEnv
+from kampanj.model.campaigns import Step, StepType
+from kampanj.smartlist.evaluation import compile_context
 from kampanj.store import schema
 from kampanj.store.activities_repo import activity_row, insert_activities
 from kampanj.store.database import Database
@@ -27,6 +31,10 @@ from kampanj.store.outbox_repo import (
     list_pending,
     mark_delivered,
 )
+from kampanj.store.registry import load_field_registry
+from kampanj.store.repositories.reading import read_definitions
+from kampanj.tokens.context import CallFrame, SystemFacts, TokenContext
+from kampanj.tokens.stored import load_token_tree
 
 SEND_HELLO = "              - Send Email: Hello\n"
 
@@ -332,3 +340,52 @@ def test_send_alert_recipients_and_info(database: Database, tmp_path: Path) -> N
     ]
     assert alerts[0]["attributes"]["Send To List"] == "sales@acme.example, boss@acme.example"
     assert rows(database, schema.activity, schema.activity.c.id)[0]["activity_type_id"] == 38
+
+
+def test_alert_tokens_in_addresses_resolve_in_trigger_runs(
+    database: Database, tmp_path: Path
+) -> None:
+    """MAIL-11: in a trigger (or requested) run, token addresses of toOtherEmails resolve
+    per person, and one rendered token may hold several addresses."""
+    build(database, tmp_path, ALERT_FLOW, [{"title": "a@acme.example; b@acme.example"}, {}])
+    clock = FixedClock(T0)
+    with database.begin() as connection:
+        definitions = read_definitions(connection)
+        campaign = next(c for c in definitions.campaigns if c.name == "C")
+        assert campaign.id is not None
+        run_id = create_run(
+            connection, campaign_id=campaign.id, kind=RunKind.TRIGGER, now=T0, overrides={}
+        )
+        ctx = compile_context(connection, clock, workspace="Default", definitions=definitions)
+        tree, _ = load_token_tree(connection, definitions)
+        step = Step(
+            id="s1",
+            type=StepType.SEND_ALERT,
+            params={
+                "email": "Alert",
+                "toOtherEmails": "{{lead.Job Title}}, {{lead.Email Address}}",
+            },
+        )
+        env = StepEnv(
+            run_id=run_id,
+            campaign=campaign,
+            step=step,
+            now=T0,
+            zone=ctx.moment.zone,
+            fields=load_field_registry(connection),
+            person=ctx.person,
+            tokens=TokenContext(
+                tree=tree,
+                call_stack=(CallFrame(campaign=campaign),),
+                system=SystemFacts(now=T0, zone=ctx.moment.zone),
+            ),
+            references=ctx.references,
+        )
+        cohort = sa.select(ctx.person.c.id.label("person_id")).where(ctx.person.c.id.in_([1, 2]))
+        outcome = send_alert(connection, env, step.params, cohort)
+    assert outcome.executed == 2 and outcome.warnings == []
+    with database.read() as connection:
+        sent = {e.person_id: e.payload["to"] for e in list_entries(connection)}
+        keys = [e.ledger_key for e in list_entries(connection)]
+    assert sent == {1: ["a@acme.example", "b@acme.example", "p1@x.com"], 2: ["p2@x.com"]}
+    assert keys == [f"{run_id}:1:s1", f"{run_id}:2:s1"]

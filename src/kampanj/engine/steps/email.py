@@ -59,12 +59,16 @@ def find_email(
     """The step's email in the campaign's workspace (GEN-7 names), or why there is none."""
     name = str(params.get("email") or "")
     rows = connection.execute(
-        select(email_table.c.id, email_table.c.name, email_table.c.definition)
-        .join(workspace, workspace.c.id == email_table.c.workspace_id)
-        .where(func.lower(workspace.c.name) == env.campaign.workspace.lower())
+        select(
+            email_table.c.id,
+            email_table.c.name,
+            email_table.c.definition,
+            workspace.c.name.label("workspace"),
+        ).join(workspace, workspace.c.id == email_table.c.workspace_id)
     )
+    here = fold(env.campaign.workspace)
     for row in rows:
-        if fold(row.name) == fold(name):
+        if fold(row.workspace) == here and fold(row.name) == fold(name):
             fields = codec.email_fields_from_json(row.definition)
             found = Email(workspace=env.campaign.workspace, folder=(), name=row.name, **fields)
             return StoredEmail(id=row.id, email=found)
