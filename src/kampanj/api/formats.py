@@ -54,6 +54,21 @@ def encode_token(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def page_token(kind: str, position: int) -> str:
+    """A ``nextPageToken`` of a ``kind`` endpoint continuing after ``position``."""
+    return encode_token({"k": kind, "p": position})
+
+
+def token_position(token: str | None, kind: str) -> int:
+    """The position a `page_token` carries (0 without a token); 1003 for a forged one."""
+    if not token:
+        return 0
+    position = decode_token(token, kind).get("p")
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ApiError(INVALID_REQUEST, f"Invalid nextPageToken {token!r}")
+    return position
+
+
 def decode_token(token: str, kind: str) -> dict[str, Any]:
     """The state of a token made by `encode_token` for ``kind``; 1003 for anything else."""
     try:

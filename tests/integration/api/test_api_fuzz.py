@@ -14,6 +14,8 @@ from apisupport import Api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kampanj.api.formats import encode_token
+
 REQUEST_ID = re.compile(r"^[0-9a-f]{4}#[0-9a-f]{11}$")
 SCALARS = st.one_of(
     st.integers(min_value=-(2**40), max_value=2**40),
@@ -110,3 +112,21 @@ def test_fuzz_every_operation(api: Api) -> None:
             _check_envelope(answer.json())
 
     probe()
+
+
+def test_forged_page_tokens_are_invalid_requests(api: Api) -> None:
+    """API-7: a token the server did not make, however well-formed, is 1003, never 611."""
+    forged = [
+        encode_token({"k": "leads", "p": "x"}),
+        encode_token({"k": "leads", "p": -5}),
+        encode_token({"k": "campaigns"}),
+        "not base64 at all!",
+    ]
+    for token in forged:
+        body = api.get("/rest/v1/campaigns.json", nextPageToken=token)
+        assert body["errors"][0]["code"] == "1003", body
+    for state in ({"k": "activities", "a": "x"}, {"k": "activities", "a": 1, "s": "soon"}):
+        body = api.get(
+            "/rest/v1/activities.json", nextPageToken=encode_token(state), activityTypeIds="12"
+        )
+        assert body["errors"][0]["code"] == "1003", body

@@ -73,8 +73,15 @@ def _position(token: str | None) -> tuple[int, datetime | None]:
     if not token:
         raise ApiError(BLANK, "nextPageToken cannot be blank")
     state = decode_token(token, _TOKEN)
-    since = state.get("s")
-    return int(state.get("a", 0)), datetime.fromisoformat(since) if since else None
+    after, since = state.get("a"), state.get("s")
+    if isinstance(after, bool) or not isinstance(after, int) or after < -1:
+        raise ApiError(INVALID_REQUEST, f"Invalid nextPageToken {token!r}")
+    if since is None:
+        return after, None
+    try:
+        return after, parse_instant(str(since), "nextPageToken")
+    except ApiError:
+        raise ApiError(INVALID_REQUEST, f"Invalid nextPageToken {token!r}") from None
 
 
 def _retained(types: Sequence[ActivityTypeDef], now: datetime) -> ColumnElement[bool]:

@@ -18,7 +18,7 @@ from kampanj.api.envelope import (
     Reply,
     success_body,
 )
-from kampanj.api.formats import decode_token, encode_token, parse_instant
+from kampanj.api.formats import page_token, parse_instant, token_position
 from kampanj.api.requests import (
     batch_size,
     body_object,
@@ -53,7 +53,7 @@ def get_campaigns(
 ) -> dict[str, Any]:
     """Campaigns of the caller's workspaces by id, filtered (API-14)."""
     size = batch_size(batch)
-    after = int(decode_token(next_page_token, "campaigns").get("a", 0)) if next_page_token else 0
+    after = token_position(next_page_token, "campaigns")
     ids = set(int_list(id, "id"))
     names = {fold(n) for n in comma_list(name)}
     programs = {fold(n) for n in comma_list(program_name)}
@@ -80,7 +80,7 @@ def get_campaigns(
         items.append(record)
     page = items[:size]
     more = len(items) > size
-    token = encode_token({"k": "campaigns", "a": page[-1]["id"]}) if more else None
+    token = page_token("campaigns", page[-1]["id"]) if more else None
     return success_body(Reply(result=page, paging=Paging(more=more, next_token=token)))
 
 

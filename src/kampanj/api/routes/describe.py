@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from kampanj.api.envelope import Paging, Reply, success_body
-from kampanj.api.formats import decode_token, encode_token
+from kampanj.api.formats import page_token, token_position
 from kampanj.api.people import searchable
 from kampanj.api.requests import batch_size
 from kampanj.api.security import Reader
@@ -85,7 +85,7 @@ def schema_fields(
 ) -> dict[str, Any]:
     """Lead fields, paged (API-30)."""
     size = batch_size(batch)
-    offset = int(decode_token(next_page_token, "fields").get("o", 0)) if next_page_token else 0
+    offset = token_position(next_page_token, "fields")
     fields = list(_registry(caller))
     page = fields[offset : offset + size]
     more = offset + size < len(fields)
@@ -107,7 +107,7 @@ def schema_fields(
             ],
             paging=Paging(
                 more=more,
-                next_token=encode_token({"k": "fields", "o": offset + size}) if more else None,
+                next_token=page_token("fields", offset + size) if more else None,
             ),
         )
     )

@@ -17,7 +17,7 @@ from kampanj.api.envelope import (
     skipped,
     success_body,
 )
-from kampanj.api.formats import decode_token, encode_token, field_json, lead_time
+from kampanj.api.formats import field_json, lead_time, page_token, token_position
 from kampanj.api.people import (
     FIELD_NOT_FOUND,
     NOT_SEARCHABLE,
@@ -133,7 +133,7 @@ def get_leads(
     if len(values) > MAX_BATCH_SIZE:
         raise ApiError(INVALID_REQUEST, f"at most {MAX_BATCH_SIZE} filterValues are allowed")
     size = batch_size(batch)
-    offset = int(decode_token(next_page_token, "leads").get("o", 0)) if next_page_token else 0
+    offset = token_position(next_page_token, "leads")
     with caller.context.database.read() as connection:
         registry = load_field_registry(connection)
         field = registry.get(filter_type)
@@ -158,7 +158,7 @@ def get_leads(
             ).mappings()
         )
     more = offset + len(rows) < total
-    token = encode_token({"k": "leads", "o": offset + len(rows)}) if more else None
+    token = page_token("leads", offset + len(rows)) if more else None
     return success_body(
         Reply(
             result=[lead_json(r, selected) for r in rows],
@@ -215,7 +215,7 @@ def smart_campaign_membership(
 ) -> dict[str, Any]:
     """The campaigns a lead is a member of, by campaign id (API-32, CMP-20)."""
     size = batch_size(batch)
-    after = int(decode_token(next_page_token, "scm").get("a", 0)) if next_page_token else 0
+    after = token_position(next_page_token, "scm")
     with caller.context.database.read() as connection:
         if not existing_ids(connection, [lead_id]):
             raise ApiError(LEAD_NOT_FOUND, f"Lead {lead_id} not found")
@@ -229,7 +229,7 @@ def smart_campaign_membership(
     visible = [r for r in rows if caller.user.reaches(index.workspace_names[r.workspace_id])]
     page = visible[:size]
     more = len(visible) > size
-    token = encode_token({"k": "scm", "a": page[-1].campaign_id}) if more else None
+    token = page_token("scm", page[-1].campaign_id) if more else None
     return success_body(
         Reply(
             result=[

@@ -17,7 +17,7 @@ from kampanj.api.envelope import (
     skipped,
     success_body,
 )
-from kampanj.api.formats import decode_token, encode_token, lead_time
+from kampanj.api.formats import lead_time, page_token, token_position
 from kampanj.api.people import API_SOURCE
 from kampanj.api.requests import (
     MAX_BATCH_SIZE,
@@ -76,7 +76,7 @@ def get_lists(
 ) -> dict[str, Any]:
     """Static lists of the caller's workspaces, by id (API-38)."""
     size = batch_size(batch)
-    after = int(decode_token(next_page_token, "lists").get("a", 0)) if next_page_token else 0
+    after = token_position(next_page_token, "lists")
     ids = set(int_list(id, "id"))
     names = {fold(n) for n in comma_list(name)}
     programs = {fold(n) for n in comma_list(program_name)}
@@ -100,7 +100,7 @@ def get_lists(
         items.append(item)
     page = items[:size]
     more = len(items) > size
-    token = encode_token({"k": "lists", "a": page[-1]["id"]}) if more else None
+    token = page_token("lists", page[-1]["id"]) if more else None
     return success_body(Reply(result=page, paging=Paging(more=more, next_token=token)))
 
 
@@ -236,7 +236,7 @@ def list_members(
 ) -> dict[str, Any]:
     """Members of a static list by lead id, paged (API-39)."""
     size = batch_size(batch)
-    after = int(decode_token(next_page_token, "members").get("a", 0)) if next_page_token else 0
+    after = token_position(next_page_token, "members")
     with caller.context.database.read() as connection:
         _find_list(connection, caller, list_id)
         registry = load_field_registry(connection)
@@ -253,7 +253,7 @@ def list_members(
         )
     page = rows[:size]
     more = len(rows) > size
-    token = encode_token({"k": "members", "a": page[-1]["id"]}) if more else None
+    token = page_token("members", page[-1]["id"]) if more else None
     return success_body(
         Reply(
             result=[lead_json(r, selected) for r in page],
