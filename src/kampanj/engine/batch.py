@@ -35,7 +35,7 @@ from kampanj.engine.steps.registry import STEP_FUNCTIONS
 from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
-from kampanj.model.campaigns import Campaign, CampaignType, StepType
+from kampanj.model.campaigns import Campaign, CampaignType
 from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.smartlist.catalogue import match_key
 from kampanj.smartlist.compiler import compile_campaign_rules
@@ -49,8 +49,6 @@ from kampanj.tokens.stored import load_token_tree
 
 OVERRIDE_IGNORED = "TOKEN_OVERRIDE_IGNORED"  # TOK-17 (API warning 1003)
 _NOT_COUNTED = frozenset({"EXE_CYCLE", "EXE_DEPTH"})  # CMP-3: call-graph findings
-CALL_STEPS = (StepType.EXECUTE_CAMPAIGN, StepType.REMOVE_FROM_FLOW)
-"""Steps the engine runs on the call stack itself (engine/execute.py, steps/remove_from_flow.py)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,7 +101,7 @@ def check_runnable(campaign: Campaign) -> None:
 
 def check_steps(campaign: Campaign, definitions: Definitions | None = None) -> None:
     """Every step of the flow, and of every executable it may call, is one the engine runs."""
-    supported = [*STEP_FUNCTIONS, *CALL_STEPS]
+    supported = [*STEP_FUNCTIONS, *execute.CALL_STEPS]
     reached = [campaign]
     if definitions is not None:
         reached += execute.reachable_children(definitions, campaign, _max_depth(definitions))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
+    and_,
     bindparam,
     case,
     delete,
@@ -34,6 +35,7 @@ from kampanj.engine import qualify
 from kampanj.engine.frame import FlowRun, Frame, campaign_named
 from kampanj.engine.runs import Issue, add_issues
 from kampanj.engine.steps.base import StepEnv, StepOutcome, every_person_fails
+from kampanj.engine.steps.registry import STEP_FUNCTIONS
 from kampanj.model.account import Definitions
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import Campaign, ParamValue, Step, StepType
@@ -53,6 +55,9 @@ REASONS = (DEPTH_LIMIT, INVALID_CAMPAIGN, INVALID_SMART_LIST, SMART_LIST, QUALIF
 DEPTH_LIMIT_CODE = "DEPTH_LIMIT"
 CHILD_INVALID = "CHILD_INVALID"
 CHILD_SMART_LIST_INVALID = "CHILD_SMART_LIST_INVALID"
+
+CALL_STEPS = (StepType.EXECUTE_CAMPAIGN, StepType.REMOVE_FROM_FLOW)
+"""Steps the engine runs on the call stack itself (this module, steps/remove_from_flow.py)."""
 
 ChildRunner = Callable[[Connection, FlowRun, Frame], None]
 """Runs the flow of a frame's campaign for the frame's ``call_member`` rows."""
@@ -174,10 +179,11 @@ def call(
         state = literal(reason or INVALID_SMART_LIST, String)
     else:
         eligible = qualify.eligible(child.schedule.qualification, child.id, person.c.id, now)
+        # A NULL predicate is a rejection, as in a WHERE clause: test the positive form.
         state = case(
-            (~compiled.predicate, literal(SMART_LIST, String)),
-            (~eligible, literal(QUALIFICATION_RULE, String)),
-            else_=literal(ACTIVE, String),
+            (and_(compiled.predicate, eligible), literal(ACTIVE, String)),
+            (compiled.predicate, literal(QUALIFICATION_RULE, String)),
+            else_=literal(SMART_LIST, String),
         )
     connection.execute(
         insert(call_member).from_select(
@@ -253,9 +259,7 @@ def _call_reason(
 
 
 def _unsupported(child: Campaign) -> bool:
-    from kampanj.engine.steps.registry import STEP_FUNCTIONS
-
-    allowed = {*STEP_FUNCTIONS, StepType.EXECUTE_CAMPAIGN, StepType.REMOVE_FROM_FLOW}
+    allowed = {*STEP_FUNCTIONS, *CALL_STEPS}
     return any(step.type not in allowed for step in child.flow)
 
 

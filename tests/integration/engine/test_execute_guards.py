@@ -179,3 +179,20 @@ def test_abort_stops_inline_children(database: Database, tmp_path: Path) -> None
     assert executed == [1, 2]
     assert result.steps["s1/s1"].executed == 2
     assert result.steps["s2"].executed == 0
+
+
+def test_empty_value_fails_the_child_filter(database: Database, tmp_path: Path) -> None:
+    """EXE-8: a filter that is unknown (NULL) for a person rejects them, as in a smart list."""
+    text = world(
+        PARENT
+        + """\
+      - name: Child
+        executable: true
+        smartList: {filters: [{Job Title: {contains: an}}]}
+        flow:
+          - Add to List: Hot
+"""
+    )
+    build(database.url, tmp_path, text, "email,title\na@x.com,Anna\nb@x.com,\n")
+    run_batch(database, FixedClock(T0), "Parent")
+    assert _executes(database) == [(1, True, None), (2, False, "smart list")]
