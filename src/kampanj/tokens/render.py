@@ -11,10 +11,14 @@ again (TOK-14); an encoder hook escapes or encodes inserted values (MAIL-8, HOOK
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from itertools import repeat
 from typing import Any
+
+from sqlalchemy import ColumnElement, String, Table, cast, func, literal
 
 from kampanj.model.fields import FieldDef, FieldRegistry, FieldType
 from kampanj.model.tokens import MyTokenType
@@ -107,6 +111,8 @@ class _Slot:
     columns: frozenset[str]
     """Person columns the slot reads."""
     batch: Callable[[Sequence[PersonRow]], Iterable[str | None]] | None = None
+    sql: Callable[[Table], ColumnElement[str]] | None = None
+    """The raw value as SQL text (NULL when empty) over ``person``, when SQL can compute it."""
 
     def raws(self, rows: Sequence[PersonRow]) -> Iterable[str | None]:
         return self.batch(rows) if self.batch is not None else map(self.raw, rows)
@@ -167,6 +173,25 @@ class Template:
             for segment in self.segments
         ]
         return list(map("".join, zip(*columns, strict=False)))
+
+    def sql_text(self, person: Table) -> ColumnElement[str] | None:
+        """The text for each person as one SQL expression over ``person`` (set-based steps).
+
+        None when a slot has no SQL form: a field whose token text SQL does not format the
+        same way (dates, numbers with decimals, booleans), trigger, member and link tokens,
+        or an encoder other than `no_encoding`.
+        """
+        parts: list[ColumnElement[str]] = []
+        for segment in self.segments:
+            if isinstance(segment, str):
+                parts.append(literal(segment, String))
+                continue
+            if segment.sql is None or segment.insert.encoder is not no_encoding:
+                return None
+            # TOK-4: an empty value takes the default (or nothing).
+            fallback = literal(segment.insert.default or "", String)
+            parts.append(func.coalesce(func.nullif(segment.sql(person), ""), fallback))
+        return reduce(operator.add, parts) if parts else literal("", String)
 
     def render_one(self, row: PersonRow | None = None) -> Rendered:
         """The text for one person with per-token provenance (traces, dry-run)."""
@@ -288,13 +313,14 @@ class _Builder:
         html_field: bool = False,
         batch: Callable[[Sequence[PersonRow]], Iterable[str | None]] | None = None,
         location: Location | None = None,
+        sql: Callable[[Table], ColumnElement[str]] | None = None,
     ) -> None:
         insert = _Insert(
             default=ref.default, kind=kind, html_field=html_field, encoder=self.encoder
         )
         record = self._record(ref, None, found, location=location)
         self.segments.append(
-            _Slot(provenance=record, insert=insert, raw=raw, columns=columns, batch=batch)
+            _Slot(provenance=record, insert=insert, raw=raw, columns=columns, batch=batch, sql=sql)
         )
 
     # -- families ---------------------------------------------------------------------
@@ -345,6 +371,7 @@ class _Builder:
             kind=kind_of(field.data_type),
             html_field=field.is_html_encoding_in_email,
             batch=lambda rows: map(read, [row.get(column) for row in rows]),
+            sql=_field_sql(field),
         )
 
     def my(self, ref: TokenRef) -> None:
@@ -466,6 +493,16 @@ class _Builder:
             frozenset(field.column for _, field, _ in parts),
             html_field=True,
         )
+
+
+def _field_sql(field: FieldDef) -> Callable[[Table], ColumnElement[str]] | None:
+    """A field's token text in SQL where SQL writes it as `field_text` does (TOK-5)."""
+    column = field.column
+    if field.data_type.is_textual:
+        return lambda person: person.c[column]
+    if field.data_type in (FieldType.INTEGER, FieldType.SCORE):
+        return lambda person: cast(person.c[column], String)
+    return None
 
 
 def _field_reader(field: FieldDef, zone: Any) -> Callable[[object], str | None]:

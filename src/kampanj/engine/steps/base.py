@@ -117,6 +117,12 @@ def cohort_ids(connection: Connection, cohort: Select[Any]) -> list[int]:
     return list(connection.execute(cohort.order_by(None)).scalars())
 
 
+def cohort_size(connection: Connection, cohort: Select[Any]) -> int:
+    """How many persons ``cohort`` holds, counted by the database."""
+    counted = select(func.count()).select_from(cohort.order_by(None).subquery())
+    return int(connection.execute(counted).scalar_one())
+
+
 def every_person_fails(
     connection: Connection, env: StepEnv, cohort: Select[Any], code: str, message: str
 ) -> StepOutcome:

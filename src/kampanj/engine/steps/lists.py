@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Select, delete, exists, insert, literal, sele
 from kampanj.engine.steps.base import (
     StepEnv,
     StepOutcome,
+    cohort_size,
     every_person_fails,
     insert_activity_select,
 )
@@ -35,10 +36,6 @@ def _list(
 
 def _member(list_id: int, person_id: Any) -> Any:
     return exists().where(list_member.c.list_id == list_id, list_member.c.person_id == person_id)
-
-
-def _count(connection: Connection, cohort: Select[Any]) -> int:
-    return len(connection.execute(cohort.order_by(None)).all())
 
 
 def add(
@@ -72,7 +69,7 @@ def add(
             ),
         )
     )
-    return StepOutcome(executed=_count(connection, cohort))
+    return StepOutcome(executed=cohort_size(connection, cohort))
 
 
 def remove(
@@ -100,4 +97,4 @@ def remove(
             list_member.c.list_id == list_id, list_member.c.person_id.in_(cohort)
         )
     )
-    return StepOutcome(executed=_count(connection, cohort))
+    return StepOutcome(executed=cohort_size(connection, cohort))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from kampanj.engine.steps.base import (
     StepEnv,
     StepOutcome,
+    cohort_size,
     insert_activity_rows,
     insert_activity_select,
     person_rows,
@@ -35,7 +36,21 @@ def apply(
             primary_value=kind,
             attributes={"Description": text_value(template.constant())},
         )
-        return StepOutcome(executed=len(connection.execute(cohort.order_by(None)).all()))
+        return StepOutcome(executed=cohort_size(connection, cohort))
+    rendered = template.sql_text(env.person)
+    if rendered is not None:
+        members = select(env.person.c.id).where(env.person.c.id.in_(cohort))
+        insert_activity_select(
+            connection,
+            env,
+            source=members,
+            person_id=env.person.c.id,
+            activity_type_id=StandardActivity.INTERESTING_MOMENT,
+            primary_value=kind,
+            # ACT-1: an empty description is left out, as in the rows written in Python.
+            attributes={"Description": func.nullif(rendered, "")},
+        )
+        return StepOutcome(executed=cohort_size(connection, cohort))
     rows = person_rows(connection, env, cohort, sorted(template.person_columns))
     texts = template.render_many(rows)
     insert_activity_rows(
