@@ -244,7 +244,7 @@ def test_outbox_rows_are_written_once_across_crashes(
     step's transaction leaves no row, a crash after it never repeats one, and resuming the
     run writes each missing row exactly once."""
     build(database, tmp_path, SEND_HELLO + SEND_HELLO, [{}, {}, {}, {}, {}])
-    real = email_step.insert_activity_select
+    real = email_step.insert_activity_rows
     calls = {"n": 0}
 
     def failing_send(*args: Any, **kwargs: Any) -> None:
@@ -254,13 +254,13 @@ def test_outbox_rows_are_written_once_across_crashes(
                 raise _Crash
         real(*args, **kwargs)
 
-    monkeypatch.setattr(email_step, "insert_activity_select", failing_send)
+    monkeypatch.setattr(email_step, "insert_activity_rows", failing_send)
     with pytest.raises(_Crash):
         run_batch(database, FixedClock(T0), "C", chunk_size=2)
     with database.read() as connection:
         run_id = connection.execute(sa.select(sa.func.max(schema.run.c.id))).scalar_one()
         assert [e.person_id for e in list_entries(connection)] == [1, 2]
-    monkeypatch.setattr(email_step, "insert_activity_select", real)
+    monkeypatch.setattr(email_step, "insert_activity_rows", real)
 
     def crash_after(call_path: str, chunk: int) -> None:
         if (call_path, chunk) == ("s2", 0):

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from kampanj.engine.runs import RunKind
-from kampanj.engine.steps.base import StepEnv, StepOutcome, insert_activity_rows, person_rows
+from kampanj.engine.steps.base import StepEnv, StepOutcome, insert_activity_rows
 from kampanj.engine.steps.email import (
+    LedgerKeys,
     MailTemplates,
+    cohort_rows,
     find_email,
-    keys_for,
     message_id,
     refuse,
-    with_message_ids,
 )
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import ParamValue
@@ -80,14 +80,13 @@ def send_alert(
             )
         )
     to_owner = fold(params.get("sendTo") or "") == LEAD_OWNER
-    keys = keys_for(connection, env, cohort)
-    templates = MailTemplates.compile(
-        found.email, with_message_ids(env, keys), env, alert_info=True
-    )
+    keys = LedgerKeys(env)
+    templates = MailTemplates.compile(found.email, keys.context(), env, alert_info=True)
     columns = {"lead_owner", *templates.person_columns}
     for template in others:
         columns |= template.person_columns
-    rows = person_rows(connection, env, cohort, sorted(columns))
+    rows = cohort_rows(connection, env, cohort, columns)
+    keys.add(rows)
     addresses = _recipients(rows, others, to_owner)
     messages = templates.render(rows)
     intents: list[OutboxIntent] = []
@@ -101,7 +100,7 @@ def send_alert(
                 env.issue(ALERT_NO_RECIPIENT, "the alert has no recipient; nothing sent", person_id)
             )
             continue
-        key = keys[person_id]
+        key = keys.keys[person_id]
         intents.append(
             OutboxIntent(
                 ledger_key=key,

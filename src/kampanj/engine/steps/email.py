@@ -1,17 +1,18 @@
 """Send Email (MAIL-1..9): block checks as one SQL CASE, then render and hand off via the outbox.
 
-For the cohort, the first applicable MAIL-4 reason is computed in SQL (communication
-limits MAIL-6/7 as correlated counts over the person's Send Email activities). Blocked
-persons get Email Blocked (902) by INSERT … SELECT; the others are rendered in bulk and get
-one outbox ``intent`` row each (ledger key LEDG-1) plus Send Email (6), all in the step's
-transaction: a committed (step, chunk) is never re-executed, and a rolled-back one wrote
-nothing, so an email is handed off once (LEDG-2/3/4).
+One statement reads the cohort with the first applicable MAIL-4 reason (communication
+limits MAIL-6/7 as correlated counts over the person's Send Email activities), the person
+columns the email's tokens need and each flow instance's entry id. Blocked persons get
+Email Blocked (902); the others are rendered in bulk and get one outbox ``intent`` row each
+(ledger key LEDG-1) plus Send Email (6), all in the step's transaction: a committed
+(step, chunk) is never executed again and a rolled-back one wrote nothing, so a message is
+handed off once (LEDG-2/3/4).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -23,9 +24,7 @@ from kampanj.engine.steps.base import (
     StepEnv,
     StepOutcome,
     every_person_fails,
-    insert_activity_select,
-    person_rows,
-    text_value,
+    insert_activity_rows,
 )
 from kampanj.model.activities import StandardActivity
 from kampanj.model.assets import Email
@@ -37,7 +36,7 @@ from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents, 
 from kampanj.store.schema import activity, run_member, setting, workspace
 from kampanj.store.schema import email as email_table
 from kampanj.tokens.context import TokenContext
-from kampanj.tokens.formats import html_email_encoding
+from kampanj.tokens.formats import Encoder, html_email_encoding, no_encoding
 from kampanj.tokens.render import PersonRow, Template, compile_template
 
 EMAIL_NOT_APPROVED = "EMAIL_NOT_APPROVED"  # MAIL-1, FLOW-6
@@ -180,20 +179,6 @@ def block_reason(
 # -- rendering and hand-off --------------------------------------------------------------
 
 
-def entry_ids(connection: Connection, env: StepEnv, ids: Select[Any]) -> dict[int, int]:
-    """Each person's flow-instance id in this run (LEDG-1 ``entryId``)."""
-    statement = (
-        select(run_member.c.person_id, func.min(run_member.c.entry_id))
-        .where(
-            run_member.c.run_id == env.run_id,
-            run_member.c.person_id.in_(ids),
-            run_member.c.state == MemberState.ACTIVE.value,
-        )
-        .group_by(run_member.c.person_id)
-    )
-    return {int(p): int(e) for p, e in connection.execute(statement)}
-
-
 def message_id(key: str) -> str:
     """An opaque per-message id derived from the ledger key (TOK-7 links)."""
     return hashlib.sha256(key.encode()).hexdigest()[:24]
@@ -209,10 +194,7 @@ class MailTemplates:
     def compile(
         cls, email: Email, context: TokenContext, env: StepEnv, *, alert_info: bool = False
     ) -> MailTemplates:
-        def part(text: str, *, html: bool = False) -> Template:
-            encoder = html_email_encoding if html else None
-            if encoder is None:
-                return compile_template(text, context, env.fields, alert_info=alert_info)
+        def part(text: str, encoder: Encoder = no_encoding) -> Template:
             return compile_template(
                 text, context, env.fields, encoder=encoder, alert_info=alert_info
             )
@@ -223,7 +205,7 @@ class MailTemplates:
                 "fromName": part(email.from_name),
                 "fromEmail": part(email.from_email),
                 "replyTo": part(email.reply_to),
-                "html": part(email.html, html=True),
+                "html": part(email.html, html_email_encoding),
                 "text": part(email.text),
             }
         )
@@ -237,28 +219,71 @@ class MailTemplates:
         return [{name: texts[i] for name, texts in columns.items()} for i in range(len(rows))]
 
 
-def with_message_ids(env: StepEnv, keys: Mapping[int, str]) -> TokenContext:
-    """The step's token context with per-message ids for link tokens (TOK-7)."""
-    ids = {person_id: message_id(key) for person_id, key in keys.items()}
-    system = replace(env.tokens.system, message_ids=lambda person_id: ids[person_id])
-    return replace(env.tokens, system=system)
+class LedgerKeys:
+    """LEDG-1 keys of one step execution, filled from the cohort's rows; also the per-message
+    ids of link tokens (TOK-7), which the templates read when they render."""
+
+    def __init__(self, env: StepEnv) -> None:
+        self.env = env
+        self.keys: dict[int, str] = {}
+
+    def entry_column(self, person_id: Any) -> Any:
+        """The person's flow-instance id in this run (LEDG-1 ``entryId``), as a SQL column."""
+        return (
+            select(func.min(run_member.c.entry_id))
+            .where(
+                run_member.c.run_id == self.env.run_id,
+                run_member.c.person_id == person_id,
+                run_member.c.state == MemberState.ACTIVE.value,
+            )
+            .scalar_subquery()
+            .label(ENTRY)
+        )
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        env = self.env
+        for row in rows:
+            entry = row[ENTRY] if row[ENTRY] is not None else row["id"]
+            self.keys[row["id"]] = ledger_key(env.run_id, entry, env.ledger_path)
+
+    def context(self) -> TokenContext:
+        """The step's token context with per-message ids for link tokens."""
+        keys = self.keys
+        system = replace(
+            self.env.tokens.system, message_ids=lambda person_id: message_id(keys[person_id])
+        )
+        return replace(self.env.tokens, system=system)
 
 
-def keys_for(connection: Connection, env: StepEnv, ids: Select[Any]) -> dict[int, str]:
-    """LEDG-1 keys of this step execution per person."""
-    entries = entry_ids(connection, env, ids)
-    person_ids = connection.execute(ids.order_by(None)).scalars()
-    return {
-        int(p): ledger_key(env.run_id, entries.get(int(p), int(p)), env.ledger_path)
-        for p in person_ids
-    }
+ENTRY = "_entry_id"
+REASON = "_reason"
 
 
-def mail_attributes(env: StepEnv) -> dict[str, ColumnElement[Any]]:
-    return {
-        "Campaign Run ID": text_value(str(env.run_id)),
-        "Step ID": text_value(env.ledger_path),
-    }
+def cohort_rows(
+    connection: Connection,
+    env: StepEnv,
+    cohort: Select[Any],
+    columns: Iterable[str],
+    extra: Iterable[Any] = (),
+) -> list[dict[str, Any]]:
+    """The cohort's persons (ascending id) with ``columns``, ``extra`` labelled expressions
+    and their entry ids: ONE statement, so expensive expressions run once per person."""
+    person = env.person
+    wanted = ["id", *sorted(set(columns) - {"id"})]
+    statement = (
+        select(
+            *(person.c[c] for c in wanted),
+            LedgerKeys(env).entry_column(person.c.id),
+            *extra,
+        )
+        .where(person.c.id.in_(cohort))
+        .order_by(person.c.id)
+    )
+    return [dict(row) for row in connection.execute(statement).mappings()]
+
+
+def mail_attributes(env: StepEnv) -> dict[str, object]:
+    return {"Campaign Run ID": str(env.run_id), "Step ID": env.ledger_path}
 
 
 def send_email(
@@ -270,40 +295,42 @@ def send_email(
     if refused is not None:
         return refused
     assert isinstance(found, StoredEmail)
-    person = env.person
-    ids = cohort.subquery("cohort")
-    reason = block_reason(connection, env, found.email, load_settings(connection))
-    decided = select(ids.c.person_id).join(person, person.c.id == ids.c.person_id)
-    blocked = decided.where(reason.is_not(None))
-    blocked_count = len(connection.execute(blocked).all())
-    insert_activity_select(
+    email = found.email
+    keys = LedgerKeys(env)
+    templates = MailTemplates.compile(email, keys.context(), env)
+    reason = block_reason(connection, env, email, load_settings(connection)).label(REASON)
+    rows = cohort_rows(
+        connection, env, cohort, {"email", *templates.person_columns}, extra=[reason]
+    )
+    shared = mail_attributes(env)
+    sending = [row for row in rows if row[REASON] is None]
+    blocked = [
+        (row["id"], {"Reason": row[REASON], **shared})
+        for row in rows
+        if row[REASON] is not None
+    ]
+    insert_activity_rows(
         connection,
         env,
-        source=blocked,
-        person_id=ids.c.person_id,
+        blocked,
         activity_type_id=StandardActivity.EMAIL_BLOCKED,
-        primary_value=found.email.name,
+        primary_value=email.name,
         primary_id=found.id,
-        attributes={"Reason": reason, **mail_attributes(env)},
     )
-    # Uncorrelated: it is used inside statements over ``person`` (person_rows).
-    sending = decided.where(reason.is_(None)).correlate(None)
-    keys = keys_for(connection, env, sending)
-    templates = MailTemplates.compile(found.email, with_message_ids(env, keys), env)
-    rows = person_rows(connection, env, sending, ["email", *templates.person_columns])
-    messages = templates.render(rows)
+    keys.add(sending)
+    messages = templates.render(sending)
     insert_intents(
         connection,
         [
             OutboxIntent(
-                ledger_key=keys[row["id"]],
+                ledger_key=keys.keys[row["id"]],
                 kind=OutboxKind.EMAIL,
                 payload={
                     "emailId": found.id,
-                    "email": found.email.name,
-                    "operational": found.email.operational,
+                    "email": email.name,
+                    "operational": email.operational,
                     "to": [row["email"]],
-                    "messageId": message_id(keys[row["id"]]),
+                    "messageId": message_id(keys.keys[row["id"]]),
                     **message,
                 },
                 run_id=env.run_id,
@@ -311,18 +338,16 @@ def send_email(
                 campaign_id=env.campaign_id,
                 call_path=env.ledger_path,
             )
-            for row, message in zip(rows, messages, strict=True)
+            for row, message in zip(sending, messages, strict=True)
         ],
         env.now,
     )
-    insert_activity_select(
+    insert_activity_rows(
         connection,
         env,
-        source=sending,
-        person_id=ids.c.person_id,
+        [(row["id"], shared) for row in sending],
         activity_type_id=StandardActivity.SEND_EMAIL,
-        primary_value=found.email.name,
+        primary_value=email.name,
         primary_id=found.id,
-        attributes=mail_attributes(env),
     )
-    return StepOutcome(executed=len(rows), blocked=blocked_count)
+    return StepOutcome(executed=len(sending), blocked=len(blocked))
