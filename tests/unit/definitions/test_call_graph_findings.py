@@ -98,3 +98,18 @@ def test_request_cycles_warn_but_do_not_fail() -> None:
     (cycle,) = only(findings, "REQ_CYCLE")
     assert not cycle.is_error and "A → B → A" in cycle.message
     assert not [f for f in findings if f.is_error]
+
+
+def test_a_child_using_an_invalid_stand_alone_smart_list_is_warned() -> None:
+    """EXE-12, SL-10, EXE-24: Member of Smart List of an invalid list makes the child invalid."""
+    text = (
+        f"- name: T\n  {TRIGGER}\n  flow: [{{Execute Campaign: Child}}]\n"
+        "- name: Child\n  executable: true\n"
+        "  smartList: {filters: [{Member of Smart List: {in: [Bad]}}]}\n"
+        "  flow: [{Delete Person}]\n"
+    )
+
+    _, findings = lint(program(text, extra="smartLists: [{name: Bad, filters: [{Nope: is 1}]}]"))
+
+    (warning,) = only(findings, "CHILD_SMART_LIST_INVALID")
+    assert warning.campaign == "T" and "'Child'" in warning.message
