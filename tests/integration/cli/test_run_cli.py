@@ -52,14 +52,15 @@ def test_run_with_overrides_then_list_and_show(database_url: str, tmp_path: Path
     assert text.exit_code == 0 and "completed" in text.stdout
 
 
-def test_example_campaign_with_unbuilt_steps_is_refused(database_url: str) -> None:
-    """FLOW-24: Promote to MQL uses Change Program Status; refused clearly, nothing written."""
+def test_example_batch_campaign_runs_every_step(database_url: str) -> None:
+    """FLOW-24, EXE-6: Promote to MQL (program status, list, Execute Campaign) runs to the end."""
     assert runner.invoke(app, ["apply", str(EXAMPLE), "--db", database_url]).exit_code == 0
     code, document = _invoke("run", "Promote to MQL", "--db", database_url, "--json")
-    assert code == 1
-    assert "Change Program Status" in document["error"] and "not supported yet" in document["error"]
+    assert code == 0, document
+    assert document["status"] == "completed"
+    assert list(document["steps"])[:7] == ["s1", "s2", "s3", "s4", "s5", "s6", "s7"]
     code, listed = _invoke("runs", "--db", database_url, "--json")
-    assert listed == {"runs": []}
+    assert [r["runId"] for r in listed["runs"]] == [document["runId"]]
 
 
 def test_executable_and_unknown_campaigns_are_refused(database_url: str) -> None:
