@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from enginesupport import cli
 from mailsupport import T0, activities, build, person, rows
 
 from kampanj.clock import FixedClock
@@ -13,6 +14,7 @@ from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import MemberState, RunKind, RunStatus, create_run
 from kampanj.store import schema
 from kampanj.store.database import Database
+from testsupport import write
 
 FLOW = """\
               - Add to List: Hot
@@ -105,3 +107,63 @@ def test_delete_person_removes_everything_and_ends_every_flow(
     }
     # The outbox is the ledger of what was handed off: the email to person 1 stays.
     assert sorted(r["person_id"] for r in rows(database, schema.outbox)) == [1, 2, 3]
+
+
+CHILD_WORLD = """\
+workspace: Default
+folders:
+  - name: F
+    campaigns:
+      - name: Parent
+        smartList:
+          filters:
+            - Lead Score: {at least: 0}
+        flow:
+          - Execute Campaign: {campaign: Child}
+          - Interesting Moment: {type: Web, description: parent after}
+        schedule: {qualification: every time}
+      - name: Child
+        executable: true
+        smartList:
+          filters:
+            - Lead Score: {at least: 0}
+        flow:
+          - Delete Person:
+              doNothing: true
+              choices:
+                - if: {First Name: is Gone}
+          - Interesting Moment: {type: Web, description: child after}
+"""
+
+
+def test_delete_person_inside_a_child_ends_the_whole_chain(
+    database: Database, tmp_path: Path
+) -> None:
+    """FLOW-25 (the current chain included), EXE-18: deleted inside an executable child, the
+    person takes no further child step and no further caller step."""
+    build(database, tmp_path, "              - Delete Person: {}\n", [])
+    cli("apply", str(write(tmp_path, "child.yaml", CHILD_WORLD)), "--db", database.url)
+    cli(
+        "people",
+        "import",
+        str(
+            write(
+                tmp_path, "people.csv", "email,firstName,leadScore\na@x.com,Gone,1\nb@x.com,Bo,1\n"
+            )
+        ),
+        "--db",
+        database.url,
+    )
+    result = run_batch(database, FixedClock(T0), "Parent").result
+    assert result.status is RunStatus.COMPLETED
+    # Gone from the chain, not skipped as 'person deleted' by the child's next step (FLOW-7).
+    assert (result.steps["s1/s2"].executed, dict(result.steps["s1/s2"].skip_reasons)) == (1, {})
+    moments = [(a["person_id"], a["attributes"]["Description"]) for a in activities(database, 46)]
+    assert sorted(moments) == [(2, "child after"), (2, "parent after")]
+    assert person(database, 1) is None
+    assert [a["person_id"] for a in activities(database, 37)] == [1]
+    assert {(m["person_id"], m["state"]) for m in rows(database, schema.run_member)} == {
+        (1, "removed"),
+        (2, "completed"),
+    }
+    assert rows(database, schema.call_member) == []

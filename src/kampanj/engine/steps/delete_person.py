@@ -18,7 +18,14 @@ from kampanj.engine.runs import MemberState
 from kampanj.engine.steps.base import StepEnv, StepOutcome, insert_activity_select
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import ParamValue
-from kampanj.store.schema import activity, campaign_member, list_member, program_member, run_member
+from kampanj.store.schema import (
+    activity,
+    call_member,
+    campaign_member,
+    list_member,
+    program_member,
+    run_member,
+)
 
 _LIVE = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 
@@ -26,8 +33,9 @@ _LIVE = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 def apply(
     connection: Connection, env: StepEnv, params: Mapping[str, ParamValue], cohort: Select[Any]
 ) -> StepOutcome:
-    # The cohort is read from run_member, which the last statement changes: every
-    # statement before it still sees the whole cohort, and none is correlated to it.
+    # The cohort is read from run_member (level 0) or call_member (inside an Execute
+    # Campaign child), which the last two statements change: every statement before them
+    # still sees the whole cohort, and none is correlated to it.
     ids = cohort.correlate(None)
     count = len(connection.execute(cohort.order_by(None)).all())
     source = cohort.subquery("cohort")
@@ -51,6 +59,12 @@ def apply(
     connection.execute(
         update(run_member)
         .where(run_member.c.person_id.in_(ids), run_member.c.state.in_(_LIVE))
-        .values(state=MemberState.REMOVED.value, wake_at=None, branch=None)
+        .values(state=MemberState.REMOVED.value, next_step=None, wake_at=None, branch=None)
+    )
+    # Inside a child the person leaves the whole call chain too (FLOW-25, EXE-18).
+    connection.execute(
+        delete(call_member).where(
+            call_member.c.run_id == env.run_id, call_member.c.person_id.in_(ids)
+        )
     )
     return StepOutcome(executed=count)
