@@ -238,26 +238,43 @@ def explain_in(
         connection.execute(select(ctx.person.c.id).where(ctx.person.c.id == person_id)).first()
         is None
     ):
-        raise NotFoundError(f"there is no person with id {person_id}; see `kampanj people show`")
+        raise NotFoundError(f"there is no person with id {person_id}")
     given = _given_activity(connection, activity_id, person_id, now)
     call = _call_check(definitions, campaign, caller_path)
-    notes: list[str] = []
     rules = campaign.smart_list
     if campaign.executable:
-        # EXE-3: an executable's triggers are a definition error; its filters narrow the
-        # persons handed over (EXE-8), here just this one.
+        # EXE-3: an executable's triggers are a definition error (reported as such); its
+        # filters narrow the persons handed over (EXE-8), here just this one.
         rules = SmartListRules(
             filters=rules.filters, match_type=rules.match_type, advanced_logic=rules.advanced_logic
         )
-        if call is None:
-            notes.append(
-                "executable campaign explained without --caller-path: the depth check "
-                "(EXE-14) is skipped; name the callers from level 0 to include it"
-            )
     compiled = compile_campaign_rules(rules, ctx)
     smart_list_findings, other_findings = _own_errors(definitions, campaign)
     smart_list_problems = tuple(dict.fromkeys([*smart_list_findings, *compiled.problems]))
-    triggers = _check_triggers(connection, rules, ctx, person_id, given, now)
+    return CampaignExplanation(
+        campaign=campaign,
+        person_id=person_id,
+        at=now,
+        call=call,
+        campaign_problems=tuple(other_findings),
+        smart_list_problems=smart_list_problems,
+        triggers=_check_triggers(connection, rules, ctx, person_id, given, now),
+        smart_list=explain_rules(connection, rules, ctx, person_id),
+        qualification=_qualification(connection, campaign, person_id, now),
+        notes=_notes(campaign, rules, given, call),
+    )
+
+
+def _notes(
+    campaign: Campaign, rules: SmartListRules, given: Activity | None, call: CallCheck | None
+) -> tuple[str, ...]:
+    """What is worth knowing without changing the verdict."""
+    notes: list[str] = []
+    if campaign.executable and call is None:
+        notes.append(
+            "executable campaign explained without --caller-path: the depth check "
+            "(EXE-14) is skipped; name the callers from level 0 to include it"
+        )
     if given is not None and not rules.triggers:
         notes.append(
             f"campaign {campaign.name!r} has no triggers, so activity {given.id} does not "
@@ -273,18 +290,7 @@ def explain_in(
             f"campaign {campaign.name!r} is inactive: activities are offered to it only "
             "once it is activated (CMP-14)"
         )
-    return CampaignExplanation(
-        campaign=campaign,
-        person_id=person_id,
-        at=now,
-        call=call,
-        campaign_problems=tuple(other_findings),
-        smart_list_problems=smart_list_problems,
-        triggers=triggers,
-        smart_list=explain_rules(connection, rules, ctx, person_id),
-        qualification=_qualification(connection, campaign, person_id, now),
-        notes=tuple(notes),
-    )
+    return tuple(notes)
 
 
 def _given_activity(
