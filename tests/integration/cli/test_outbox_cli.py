@@ -9,7 +9,13 @@ from typer.testing import CliRunner
 
 from kampanj.cli.app import app
 from kampanj.store.database import Database
-from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents, mark_delivered
+from kampanj.store.outbox_repo import (
+    OutboxIntent,
+    OutboxKind,
+    OutboxState,
+    insert_intents,
+    mark_delivered,
+)
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -57,4 +63,5 @@ def test_unknown_state_is_a_user_error(database: Database) -> None:
     """Exit 1 with a one-line message naming the accepted states."""
     result = runner.invoke(app, ["outbox", "--state", "lost", "--db", database.url, "--json"])
     assert result.exit_code == 1
-    assert "intent, sent, failed, unknown" in json.loads(result.stdout)["error"]
+    message = json.loads(result.stdout)["error"]
+    assert "'lost'" in message and all(s.value in message for s in OutboxState)
