@@ -32,6 +32,9 @@ class OutboxState(StrEnum):
 
     INTENT = "intent"
     """Written by the step; not handed to the transport yet."""
+    CLAIMED = "claimed"
+    """Taken by a delivery worker (committed before the call, ``delivered_at`` = the claim
+    instant); a claimed row found stale after a crash is resolved, never called again."""
     SENT = "sent"
     """The transport accepted it (``message_id`` set)."""
     FAILED = "failed"

@@ -17,6 +17,7 @@ from kampanj.engine.steps import (
     program,
     score,
     wait,
+    webhook,
 )
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.model.campaigns import ParamValue, StepType
@@ -35,5 +36,6 @@ STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
     StepType.SEND_EMAIL: email.send_email,
     StepType.SEND_ALERT: alert.send_alert,
     StepType.DELETE_PERSON: delete_person.apply,
+    StepType.CALL_WEBHOOK: webhook.call_webhook,
 }
 """Every other FLOW-24 step is refused at run start, never skipped silently."""
