@@ -235,6 +235,9 @@ activity = Table(
     Column("primary_attribute_value_id", Integer, nullable=True),
     Column("primary_attribute_value", Text, nullable=True),
     Column("attributes", JsonDocument, nullable=False),
+    # True for history loaded by `kampanj activities import`: offered to no trigger (ACT-6,
+    # migration 0007). NULL for every other activity.
+    Column("history", Boolean, nullable=True),
     # Per-person probes (explain, triggers, filters restricted to one person).
     Index("ix_activity_person_type_date", "person_id", "activity_type_id", "activity_date"),
     # Set scans by type and time (activity filters over the whole database), answered
@@ -326,6 +329,10 @@ run_member = Table(
     Column("next_step", String(255), nullable=True),
     Column("wake_at", UtcDateTime, nullable=True),
     Column("branch", Integer, nullable=True),
+    # Trigger and requested runs: the activity that put this person in the run and the
+    # trigger it matched (TOK-8, migration 0007); NULL in batch runs.
+    Column("trigger_activity_id", BigInteger, nullable=True),
+    Column("trigger_name", String(255), nullable=True),
     Index("ix_run_member_chunk", "run_id", "chunk", "person_id"),
     Index("ix_run_member_wake", "state", "wake_at"),
 )
@@ -442,4 +449,35 @@ api_token = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Index("ix_api_token_user", "api_user_id", "expires_at"),
+)
+
+
+# The trigger dispatcher's high-water mark (ACT-6, CMP-14; migration 0007): every activity
+# with an id at most ``last_activity_id`` has been offered to triggers. One row (id 1),
+# advanced in the transaction that enqueues the runs those activities fired.
+trigger_cursor = Table(
+    "trigger_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_activity_id", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Every Request Campaign call from outside a flow (REQ-4, API-16..18; migration 0007).
+campaign_request = Table(
+    "campaign_request",
+    metadata,
+    _id(),
+    Column("campaign_id", Integer, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("requested_by", String(255), nullable=True),
+    Column("person_ids", JsonDocument, nullable=False),
+    Column("tokens", JsonDocument, nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("reason", String(255), nullable=True),
+    Column("run_id", Integer, nullable=True),
+    Column("warnings", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_campaign_request_campaign", "campaign_id", "id"),
+    sqlite_autoincrement=True,
 )
