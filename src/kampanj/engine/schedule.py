@@ -19,7 +19,13 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kampanj.clock import Clock, FixedClock
-from kampanj.engine.batch import StartedRun, check_runnable, find_campaign, run_batch
+from kampanj.engine.batch import (
+    StartedRun,
+    check_runnable,
+    check_steps,
+    find_campaign,
+    run_batch,
+)
 from kampanj.engine.recurrence import due_occurrences, next_occurrence
 from kampanj.engine.runs import RunStatus, set_status
 from kampanj.errors import NotFoundError, UserError
@@ -130,6 +136,7 @@ def schedule_run(
         definitions = read_definitions(connection)
         campaign = find_campaign(definitions, campaign_name, workspace)
         check_runnable(campaign)
+        check_steps(campaign, definitions)  # executables it calls too
         tree, _ = load_token_tree(connection, definitions)
     check = check_overrides(overrides, tree, campaign)
     now = clock.now()

@@ -19,6 +19,7 @@ from kampanj.engine.schedule import (
     cancel,
     list_scheduled,
     schedule_run,
+    start,
     upcoming,
 )
 from kampanj.engine.tick import tick
@@ -207,3 +208,17 @@ def test_abort_campaign_during_a_run_stops_the_next_chunk(
     with database.read() as connection:
         assert load_result(connection, waiting.run_id).status is RunStatus.ABORTED
     assert {m["state"] for m in members(database, second.run_id)} == {"removed"}
+
+
+def test_a_scheduled_run_is_claimed_once(database: Database, tmp_path: Path) -> None:
+    """CMP-8, LEDG-4: two ticks racing for one due run: the claim in the run-creating
+    transaction lets exactly one start it; the loser's run row is rolled back."""
+    build(database.url, tmp_path, with_token(world(SIMPLE_FLOW)), PEOPLE)
+    pending = schedule_run(database, FixedClock(T0), "C", "2026-03-02T10:00:00Z").scheduled
+    first = start(database, pending)
+    second = start(database, pending)  # the same row, as a slower tick saw it
+    assert first.started is not None and second.started is None and second.refused is None
+    assert second.scheduled.run_id == first.started.result.run_id
+    with database.read() as connection:
+        assert [r["id"] for r in list_runs(connection)] == [first.started.result.run_id]
+    assert score_sum(database) == sum(range(1, 8)) + 7
