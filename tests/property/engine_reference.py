@@ -282,7 +282,9 @@ def _change_status(
     old = person.membership
     if old is not None and old.rank >= rank:
         return
-    acquired = old.acquired_by if old is not None else person.acquisition is None
+    acquired = (
+        old.acquired_by if old is not None else person.acquisition in (None, world.program_id)
+    )
     already = old is not None and old.success
     new = Membership(
         status=name,

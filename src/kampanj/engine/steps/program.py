@@ -139,9 +139,9 @@ def change_status(
     moving = joined.join(person, person.c.id == ids.c.person_id).where(
         or_(~is_member, pm.c.status_rank < rank)
     )
-    acquired = or_(
-        and_(~is_member, person.c.acquisition_program_id.is_(None)), pm.c.acquired_by.is_(True)
-    )
+    acquisition = person.c.acquisition_program_id
+    joins_acquired = or_(acquisition.is_(None), acquisition == program.id)
+    acquired = or_(and_(~is_member, joins_acquired), pm.c.acquired_by.is_(True))
     insert_activity_select(
         connection,
         env,
