@@ -13,7 +13,7 @@ from test_waits import PEOPLE, T0, WAIT_FLOW, list_size, members, world
 from kampanj.clock import FixedClock
 from kampanj.engine.abort import abort_campaign, abort_run
 from kampanj.engine.batch import run_batch
-from kampanj.engine.runs import RunStatus, list_runs, load_result
+from kampanj.engine.runs import RunKind, RunStatus, create_run, list_runs, load_result
 from kampanj.engine.schedule import (
     ScheduleStatus,
     cancel,
@@ -221,4 +221,31 @@ def test_a_scheduled_run_is_claimed_once(database: Database, tmp_path: Path) -> 
     assert second.scheduled.run_id == first.started.result.run_id
     with database.read() as connection:
         assert [r["id"] for r in list_runs(connection)] == [first.started.result.run_id]
+    assert score_sum(database) == sum(range(1, 8)) + 7
+
+
+def test_a_start_killed_before_qualification_starts_again(
+    database: Database, tmp_path: Path
+) -> None:
+    """LEDG-4: a process died after claiming a scheduled run but before its qualification
+    committed (the run is still queued): the next tick closes that run and starts anew."""
+    build(database.url, tmp_path, with_token(world(SIMPLE_FLOW)), PEOPLE)
+    pending = schedule_run(database, FixedClock(T0), "C", "2026-03-02T10:00:00Z").scheduled
+    with database.begin() as connection:
+        orphan = create_run(
+            connection, campaign_id=pending.campaign_id, kind=RunKind.BATCH, now=T0, overrides={}
+        )
+        connection.execute(
+            sa.update(schema.scheduled_run)
+            .where(schema.scheduled_run.c.id == pending.id)
+            .values(status="started", run_id=orphan)
+        )
+    report = tick(database, FixedClock(T0 + timedelta(hours=2)))
+    assert [a["action"] for a in report.actions] == ["restarted", "started"]
+    with database.read() as connection:
+        closed = load_result(connection, orphan)
+        restarted = load_result(connection, report.actions[1]["runId"])
+    assert closed.status is RunStatus.ABORTED
+    assert [e["code"] for e in closed.errors] == ["RUN_START_INTERRUPTED"]
+    assert restarted.status is RunStatus.COMPLETED and restarted.qualified == 7
     assert score_sum(database) == sum(range(1, 8)) + 7
