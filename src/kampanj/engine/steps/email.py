@@ -305,9 +305,7 @@ def send_email(
     shared = mail_attributes(env)
     sending = [row for row in rows if row[REASON] is None]
     blocked = [
-        (row["id"], {"Reason": row[REASON], **shared})
-        for row in rows
-        if row[REASON] is not None
+        (row["id"], {"Reason": row[REASON], **shared}) for row in rows if row[REASON] is not None
     ]
     insert_activity_rows(
         connection,
