@@ -32,6 +32,7 @@ from kampanj.engine.runs import (
     set_status,
 )
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
+from kampanj.engine.trigger_facts import load_trigger_facts
 from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
@@ -143,6 +144,7 @@ def _flow_run(
 ) -> FlowRun:
     ctx = compile_context(connection, clock, workspace=campaign.workspace, definitions=definitions)
     tree, _ = load_token_tree(connection, definitions)
+    triggers = load_trigger_facts(connection, run_id)  # TOK-8: trigger and requested runs
 
     def tokens() -> TokenContext:
         return TokenContext(
@@ -150,6 +152,7 @@ def _flow_run(
             call_stack=(CallFrame(campaign=campaign),),
             system=SystemFacts(now=clock.now(), zone=ctx.moment.zone),
             overrides=overrides,
+            triggers=triggers,
         )
 
     return FlowRun(
