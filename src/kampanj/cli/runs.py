@@ -29,7 +29,7 @@ runs_app = typer.Typer(help="Runs and their per-step results.", invoke_without_c
 def _print_result(result: RunResult) -> None:
     console.print(
         f"run {result.run_id}: [bold]{result.status.value}[/] — cohort {result.cohort}, "
-        f"qualified {result.qualified}",
+        f"qualified {result.qualified}" + (f", waiting {result.waiting}" if result.waiting else ""),
         highlight=False,
     )
     table = Table("step", "executed", "skipped", "errors", "choices", "skipped because")

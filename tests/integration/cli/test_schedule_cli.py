@@ -67,6 +67,8 @@ def test_tick_resumes_due_waits_and_abort(database_url: str, tmp_path: Path) -> 
         second = run_batch(database, FixedClock(T0), "C").result.run_id
     finally:
         database.dispose()
+    text = runner.invoke(app, ["runs", "show", str(first), "--db", database_url])
+    assert "running" in text.stdout and "waiting 7" in text.stdout
     code, aborted = _invoke("abort", str(second), "--db", database_url, "--json")
     assert code == 0 and [r["status"] for r in aborted["aborted"]] == ["aborted"]
     code, report = _invoke("tick", "--db", database_url, "--json")
