@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from kampanj.clock import Clock, FixedClock
-from kampanj.engine import faults
+from kampanj.engine import faults, triggers
 from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import still_running
 from kampanj.engine.runs import MemberState, RunStatus, load_run_row
@@ -74,6 +74,7 @@ def tick(database: Database, clock: Clock) -> TickReport:
     for run_id in interrupted:
         result = resume_run(database, clock, run_id)
         report.add("resumed", runId=run_id, status=result.status.value)
+    _drain_triggered(database, clock, report)
     for scheduled in add_due_occurrences(database, now):
         report.add("occurrence", scheduledId=scheduled.id, campaignId=scheduled.campaign_id)
     while True:
@@ -81,12 +82,19 @@ def tick(database: Database, clock: Clock) -> TickReport:
             due_wait = earliest_due(connection, now)
             due_run = next_pending(connection, now)
         if due_wait is None and due_run is None:
+            _drain_triggered(database, clock, report)
             return report
         if due_run is None or (due_wait is not None and _wait_key(due_wait) <= _run_key(due_run)):
             assert due_wait is not None
             _resume_wait(database, due_wait, report)
         else:
             _start(database, due_run, report)
+
+
+def _drain_triggered(database: Database, clock: Clock, report: TickReport) -> None:
+    """Offer new activities to triggers and run the queued trigger / requested runs."""
+    for result in triggers.drain(database, clock):
+        report.add("triggered", runId=result.run_id, status=result.status.value)
 
 
 def _wait_key(due: DueWait) -> tuple[datetime, int, int, int]:
