@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from kampanj.clock import Clock, FixedClock
-from kampanj.engine import faults, triggers
+from kampanj.engine import delivery, faults, triggers
 from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import still_running
 from kampanj.engine.runs import MemberState, RunStatus, load_run_row
@@ -83,6 +83,10 @@ def tick(database: Database, clock: Clock) -> TickReport:
             due_run = next_pending(connection, now)
         if due_wait is None and due_run is None:
             _drain_triggered(database, clock, report)
+            delivered = delivery.deliver(database, clock)  # outbox rows (LEDG-3, HOOK-9)
+            if delivered.rows:
+                report.add("delivered", **delivery.summary(delivered))
+                _drain_triggered(database, clock, report)  # Webhook is Called (HOOK-8)
             return report
         if due_run is None or (due_wait is not None and _wait_key(due_wait) <= _run_key(due_run)):
             assert due_wait is not None
