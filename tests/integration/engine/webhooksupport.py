@@ -157,10 +157,11 @@ def build(
     *,
     allow: str = "127.0.0.1",
     timeout: int = 30,
+    world: str = WORLD,
 ) -> None:
     account = ACCOUNT.format(webhooks=webhook, allow=allow, timeout=timeout)
     cli("apply", str(write(directory, "account.yaml", account)), "--db", database.url)
-    cli("apply", str(write(directory, "world.yaml", WORLD)), "--db", database.url)
+    cli("apply", str(write(directory, "world.yaml", world)), "--db", database.url)
     with database.begin() as connection:
         fields = load_field_registry(connection)
         person = person_table(fields)
