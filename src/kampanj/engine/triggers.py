@@ -36,6 +36,7 @@ from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import create_step_rows
 from kampanj.engine.frame import NOT_COUNTED
 from kampanj.engine.pinning import pin_flow
+from kampanj.engine.request_rules import REQUESTED_TRIGGER
 from kampanj.engine.runs import (
     Issue,
     MemberState,
@@ -59,7 +60,6 @@ from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
 from kampanj.store.schema import activity, campaign, run, run_member, trigger_cursor
 
-REQUESTED_TRIGGER = "Campaign is Requested"
 CAUSATION_LIMIT = "CAUSATION_LIMIT"  # GEN-8
 BATCH_SIZE = 1_000
 """Activities read per dispatch transaction."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from triggersupport import CLOCK, activities, person_ids, runs, setup
+from triggersupport import CLOCK, activities, person_ids, setup
 
 from kampanj.engine.events import record_event
 from kampanj.engine.runs import RunKind, RunStatus
@@ -23,7 +22,9 @@ VISITORS = """\
           - Change Score: {scoreName: Lead Score, change: "+5"}
           - Interesting Moment:
               type: Web
-              description: "{{trigger.Trigger Name}} {{trigger.Name}} {{trigger.Webpage URL}} {{my.Greeting}}"
+              description: >-
+                {{trigger.Trigger Name}} {{trigger.Name}} {{trigger.Webpage URL}}
+                {{my.Greeting}}
         schedule: {qualification: every time}
 """
 

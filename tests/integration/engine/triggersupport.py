@@ -51,13 +51,9 @@ def activities(database: Database, **where: Any) -> list[Any]:
 
 def runs(database: Database) -> list[Any]:
     with database.read() as connection:
-        return list(
-            connection.execute(sa.select(schema.run).order_by(schema.run.c.id)).mappings()
-        )
+        return list(connection.execute(sa.select(schema.run).order_by(schema.run.c.id)).mappings())
 
 
 def person_ids(database: Database) -> list[int]:
     with database.read() as connection:
-        return list(
-            connection.execute(sa.text("select id from person order by id")).scalars()
-        )
+        return list(connection.execute(sa.text("select id from person order by id")).scalars())

@@ -15,6 +15,7 @@ from kampanj.engine.steps import (
     lists,
     moment,
     program,
+    request_campaign,
     score,
     wait,
     webhook,
@@ -36,6 +37,7 @@ STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
     StepType.SEND_EMAIL: email.send_email,
     StepType.SEND_ALERT: alert.send_alert,
     StepType.DELETE_PERSON: delete_person.apply,
+    StepType.REQUEST_CAMPAIGN: request_campaign.apply,
     StepType.CALL_WEBHOOK: webhook.call_webhook,
 }
 """Every other FLOW-24 step is refused at run start, never skipped silently."""
