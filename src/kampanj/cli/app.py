@@ -20,6 +20,7 @@ from kampanj.cli import (
 )
 from kampanj.cli.api_users import register as register_api_users
 from kampanj.cli.clone import register as register_clone
+from kampanj.cli.events import register as register_events
 from kampanj.cli.graph import register as register_graph
 from kampanj.cli.outbox import register as register_outbox
 from kampanj.cli.serve import register as register_serve
@@ -63,6 +64,7 @@ register_outbox(app)
 schedule.register(app)
 register_api_users(app)
 register_serve(app)
+register_events(app)
 
 
 def main() -> None:

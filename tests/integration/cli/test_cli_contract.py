@@ -22,9 +22,25 @@ COMMANDS = [
     "graph",
     *("api-user create", "api-user list"),
     *("schedule list", "tick", "worker", "abort"),
+    *("event", "activate", "deactivate", "request"),
 ]
 # commands that read the example definitions
 NEEDS_EXAMPLES = {"explain", "clone", "graph", "abort"}
+# commands that need trigger campaigns: one active and requestable, one inactive
+NEEDS_TRIGGERS = {"activate", "deactivate", "request"}
+TRIGGER_WORLD = """\
+workspace: Default
+folders:
+  - name: Triggers
+    campaigns:
+      - name: Requested
+        active: true
+        smartList: {triggers: [Campaign is Requested]}
+        flow: [{Interesting Moment: {type: Web, description: requested}}]
+      - name: Dormant
+        smartList: {triggers: [Person is Created]}
+        flow: [{Interesting Moment: {type: Web, description: created}}]
+"""
 
 
 def arguments(command: str, tmp_path: Path) -> list[str]:
@@ -54,6 +70,10 @@ def arguments(command: str, tmp_path: Path) -> list[str]:
         "tick": [],
         "worker": ["--max-ticks", "1", "--interval", "0"],
         "abort": ["--campaign", "Promote to MQL"],
+        "event": ["Visit Webpage", "--person", "1", "--primary", "/pricing", "--wait"],
+        "activate": ["Dormant"],
+        "deactivate": ["Requested"],
+        "request": ["Requested", "--person", "1", "--token", "{{my.X}}=y"],
     }[command]
     return [*command.split(), *extra]
 
@@ -69,6 +89,10 @@ def test_every_command_prints_one_json_document(
     assert setup.exit_code == 0, setup.output
     if command in NEEDS_EXAMPLES:
         setup = runner.invoke(app, ["apply", str(EXAMPLES), "--db", database_url, "--json"])
+        assert setup.exit_code == 0, setup.output
+    if command in NEEDS_TRIGGERS:
+        world = write(tmp_path, "triggers.yaml", TRIGGER_WORLD)
+        setup = runner.invoke(app, ["apply", str(world), "--db", database_url, "--json"])
         assert setup.exit_code == 0, setup.output
 
     result = runner.invoke(app, [*arguments(command, tmp_path), "--db", database_url, "--json"])
