@@ -20,6 +20,7 @@ from kampanj.cli import (
 )
 from kampanj.cli.api_users import register as register_api_users
 from kampanj.cli.clone import register as register_clone
+from kampanj.cli.deliver import register as register_deliver
 from kampanj.cli.events import register as register_events
 from kampanj.cli.graph import register as register_graph
 from kampanj.cli.outbox import register as register_outbox
@@ -61,6 +62,7 @@ register_clone(app)
 register_graph(app)
 runs.register(app)
 register_outbox(app)
+register_deliver(app)
 schedule.register(app)
 register_api_users(app)
 register_serve(app)

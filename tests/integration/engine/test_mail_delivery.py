@@ -1,0 +1,104 @@
+"""Email and alert outbox rows through a mail transport (MAIL-9, LEDG-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from webhooksupport import T0, build, hook_yaml, outbox_rows, run_row, run_step
+
+from kampanj.clock import FixedClock
+from kampanj.engine.delivery import Transports, deliver
+from kampanj.engine.mail_transport import MailTransportError
+from kampanj.store.database import Database
+from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents
+
+LATER = FixedClock(T0 + timedelta(seconds=5))
+AFTER_LEASE = FixedClock(T0 + timedelta(hours=1))
+
+
+class Crash(BaseException):
+    """Stands in for a worker dying during the hand-off."""
+
+
+class Recording:
+    def __init__(self, fail: bool = False, crash: bool = False) -> None:
+        self.sent: list[tuple[str, Mapping[str, Any]]] = []
+        self.fail, self.crash = fail, crash
+
+    def send(self, message: Mapping[str, Any], idempotency_key: str) -> str:
+        if self.crash:
+            raise Crash
+        if self.fail:
+            raise MailTransportError("relay refused: 550 mailbox unavailable")
+        self.sent.append((idempotency_key, message))
+        return f"m-{idempotency_key}"
+
+
+def _mail(database: Database, run_id: int | None) -> None:
+    with database.begin() as connection:
+        insert_intents(
+            connection,
+            [
+                OutboxIntent(
+                    ledger_key=f"{run_id}:1:s9",
+                    kind=OutboxKind.EMAIL,
+                    payload={"to": ["p1@x.com"], "subject": "Hi"},
+                    run_id=run_id,
+                    person_id=1,
+                ),
+            ],
+            T0,
+        )
+
+
+@pytest.fixture
+def run_id(database: Database, tmp_path: Path) -> int:
+    build(database, tmp_path, hook_yaml("https://hooks.example/x"), [{}])
+    found, _ = run_step(database, [])
+    return found
+
+
+def test_transport_gets_the_key_once(database: Database, run_id: int) -> None:
+    _mail(database, run_id)
+    transport = Recording()
+    deliver(database, LATER, Transports(mail=transport))
+    deliver(database, LATER, Transports(mail=transport))
+    assert [key for key, _m in transport.sent] == [f"{run_id}:1:s9"]
+    [row] = outbox_rows(database)
+    assert (row["state"], row["message_id"]) == ("sent", f"m-{run_id}:1:s9")
+
+
+def test_transport_failure_is_email_transport(database: Database, run_id: int) -> None:
+    """MAIL-9: a refusal leaves the row failed with the error and the run error."""
+    _mail(database, run_id)
+    deliver(database, LATER, Transports(mail=Recording(fail=True)))
+    [row] = outbox_rows(database)
+    assert row["state"] == "failed" and "550" in row["error"]
+    errors = run_row(database, run_id)["errors"]
+    assert [e["code"] for e in errors] == ["EMAIL_TRANSPORT"]
+
+
+def test_crash_without_lookup_is_unknown(database: Database, run_id: int) -> None:
+    """LEDG-3: no lookup → unknown, never handed over again."""
+    _mail(database, run_id)
+    with pytest.raises(Crash):
+        deliver(database, LATER, Transports(mail=Recording(crash=True)))
+    later = Recording()
+    deliver(database, AFTER_LEASE, Transports(mail=later))
+    assert later.sent == [] and outbox_rows(database)[0]["state"] == "unknown"
+
+
+def test_crash_with_the_default_transport_is_resolved_by_lookup(
+    database: Database, run_id: int
+) -> None:
+    """The default (outbox) transport's lookup knows the message id: sent, once."""
+    _mail(database, run_id)
+    with pytest.raises(Crash):
+        deliver(database, LATER, Transports(mail=Recording(crash=True)))
+    deliver(database, AFTER_LEASE)
+    [row] = outbox_rows(database)
+    assert row["state"] == "sent" and row["attempts"] == 1 and row["message_id"]
