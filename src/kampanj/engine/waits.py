@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
 from kampanj.engine.runs import MemberState, RunStatus
-from kampanj.store.schema import run, run_member
+from kampanj.store.schema import run, run_member, run_progress
 
 _LEFT = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 
@@ -110,17 +110,37 @@ def wake(connection: Connection, due: DueWait, chunk_size: int) -> int:
             .order_by(run_member.c.person_id, run_member.c.entry_id)
         )
     )
+    taken = _steps_before(connection, due.run_id, due.next_step)
     # One UPDATE per fresh chunk, over a contiguous person-id range of the group.
     for start in range(0, len(people), chunk_size):
         part = people[start : start + chunk_size]
         low, high = part[0].person_id, part[-1].person_id
+        chunk = first + start // chunk_size
         connection.execute(
             update(run_member)
             .where(group, run_member.c.person_id.between(low, high))
-            .values(
-                state=MemberState.ACTIVE.value,
-                wake_at=None,
-                chunk=first + start // chunk_size,
-            )
+            .values(state=MemberState.ACTIVE.value, wake_at=None, chunk=chunk)
         )
+        if taken:
+            # Everyone in the fresh chunk took these steps in the chunk they waited in: the
+            # markers say so, and the engine does not visit them again for nobody.
+            connection.execute(
+                insert(run_progress),
+                [
+                    {
+                        "run_id": due.run_id,
+                        "chunk": chunk,
+                        "call_path": step,
+                        "committed_at": due.wake_at,
+                    }
+                    for step in taken
+                ],
+            )
     return len(people)
+
+
+def _steps_before(connection: Connection, run_id: int, step_id: str) -> list[str]:
+    """Ids of the pinned flow's steps before ``step_id`` (none for runs without a pin)."""
+    snapshot = connection.execute(select(run.c.flow_snapshot).where(run.c.id == run_id)).scalar()
+    ids = [str(step["id"]) for step in snapshot or ()]
+    return ids[: ids.index(step_id)] if step_id in ids else []

@@ -111,7 +111,16 @@ def test_wait_parks_then_tick_resumes_at_the_due_time(database: Database, tmp_pa
     assert moments[0]["attributes"]["Description"] == "back with 11"
     # Woken people took fresh chunks: one progress marker per (chunk, step), none reused.
     woken = {m["chunk"] for m in members(database, result.run_id)}
-    assert min(woken) >= 3  # 7 people in chunks 0..2 before the Wait
+    assert woken == {3, 4, 5}  # 7 people in chunks 0..2 before the Wait
+    with database.read() as connection:
+        markers = {
+            (row.chunk, row.call_path): row.committed_at
+            for row in connection.execute(sa.select(schema.run_progress))
+        }
+    assert set(markers) == {(c, s) for c in range(6) for s in ("s1", "s2", "s3", "s4")}
+    # The steps they took before waiting are marked at wake time, never executed again.
+    assert {markers[(c, s)] for c in woken for s in ("s1", "s2")} == {T0 + timedelta(days=1)}
+    assert done.steps["s1"].executed == 7 and done.steps["s2"].executed == 7
     assert tick(database, later).actions == []  # nothing is resumed twice
 
 
