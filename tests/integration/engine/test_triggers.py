@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from triggersupport import CLOCK, activities, person_ids, setup
+import sqlalchemy as sa
+from enginesupport import end_state
+from triggersupport import CLOCK, T0, activities, person_ids, setup
 
 from kampanj.engine.events import record_event
 from kampanj.engine.runs import RunKind, RunStatus
+from kampanj.engine.triggers import dispatch, drain
 from kampanj.model.activities import StandardActivity
+from kampanj.store import schema
 from kampanj.store.database import Database
 
 VISITORS = """\
@@ -54,3 +58,108 @@ def test_event_fires_a_trigger_run_that_completes_with_trigger_tokens(
     assert moment["attributes"]["Description"] == (
         "Visits Web Page pricing.html https://x.com/pricing Hello"
     )
+
+
+def _moments(database: Database) -> list[tuple[int, str]]:
+    return [
+        (m["person_id"], m["attributes"].get("Description", ""))
+        for m in activities(database, activity_type_id=StandardActivity.INTERESTING_MOMENT)
+    ]
+
+
+def test_filters_and_qualification_are_checked_at_trigger_time(
+    database: Database, tmp_path: Path
+) -> None:
+    """CMP-14, CMP-17, CMP-18: the filter rejects a low score (consuming nothing); `once`
+    lets a person in only the first time; a trigger constraint that fails fires nothing."""
+    once = VISITORS.replace("every time", "once")
+    setup(database, tmp_path, once, "Visitors")
+    low, high = person_ids(database)[0], person_ids(database)[2]  # scores 10, 30
+    visit = {"primary": "pricing.html"}
+    assert not record_event(database, CLOCK, 1, person_id=low, wait=True, **visit).enqueued
+    assert not record_event(
+        database, CLOCK, 1, person_id=high, primary="about.html", wait=True
+    ).enqueued
+    first = record_event(database, CLOCK, 1, person_id=high, wait=True, **visit)
+    again = record_event(database, CLOCK, 1, person_id=high, wait=True, **visit)
+    assert len(first.enqueued) == 1 and not again.enqueued
+    assert [p for p, _ in _moments(database)] == [high]
+
+
+ORDERED = """\
+      - name: Low First
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Change Data Value: {attribute: Title, newValue: "{{lead.Title}}L"}
+        schedule: {qualification: every time}
+      - name: Medium
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Change Data Value: {attribute: Title, newValue: "{{lead.Title}}M"}
+        schedule: {qualification: every time, priorityOverride: Medium}
+      - name: High
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Interesting Moment: {type: Web, description: x}
+          - Change Data Value: {attribute: Title, newValue: "{{lead.Title}}H"}
+        schedule: {qualification: every time, priorityOverride: High}
+      - name: Default Medium
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Add to List: Hot
+          - Change Data Value: {attribute: Title, newValue: "{{lead.Title}}D"}
+        schedule: {qualification: every time}
+"""
+
+
+def _titles(database: Database) -> dict[int, str | None]:
+    with database.read() as connection:
+        return dict(connection.execute(sa.text("select id, title from person order by id")).all())
+
+
+def test_several_campaigns_on_one_event_run_in_priority_then_id_order(
+    database: Database, tmp_path: Path
+) -> None:
+    """ORD-1, CMP-16: High, then Medium (override and default) by id, then Low."""
+    setup(database, tmp_path, ORDERED, "Low First", "Medium", "High", "Default Medium")
+    person = person_ids(database)[0]
+    recorded = record_event(database, CLOCK, "Visit Webpage", person_id=person, wait=True)
+    assert len(recorded.enqueued) == 4
+    assert _titles(database)[person] == "HMDL"
+    assert [r.status for r in recorded.results] == [RunStatus.COMPLETED] * 4
+
+
+def test_micro_batched_cohort_equals_single_runs(database: Database, tmp_path: Path) -> None:
+    """ORD-5, GEN-2: N events dispatched together (one cohort per campaign where a person's
+    order allows) end in the same state and activity multiset as N events one by one."""
+    campaigns = ("Low First", "Medium", "High", "Default Medium")
+    reference_dir = tmp_path / "one-by-one"
+    reference_dir.mkdir()
+    reference = Database(f"sqlite:///{reference_dir / 'r.db'}")
+    reference.migrate()
+    try:
+        setup(reference, reference_dir, ORDERED, *campaigns)
+        events = [*person_ids(reference)[:3], person_ids(reference)[0], person_ids(reference)[3]]
+        for person in events:
+            record_event(reference, CLOCK, "Visit Webpage", person_id=person, wait=True)
+        one_by_one = end_state(reference)
+    finally:
+        reference.dispose()
+
+    setup(database, tmp_path, ORDERED, *campaigns)
+    with database.begin() as connection:  # all five committed before any dispatch
+        for person in events:
+            connection.execute(
+                sa.insert(schema.activity).values(
+                    person_id=person, activity_type_id=1, activity_date=T0, attributes={}
+                )
+            )
+    report = dispatch(database, CLOCK)
+    assert report.offered == 5
+    assert len(report.enqueued) < len(events) * len(campaigns)
+    assert any(len(e.person_ids) > 1 for e in report.enqueued)
+    drain(database, CLOCK)
+    batched = end_state(database)
+    assert batched["people"] == one_by_one["people"]
+    assert batched["lists"] == one_by_one["lists"]
+    assert batched["activities"] == one_by_one["activities"]
