@@ -5,7 +5,8 @@
 unspecified, multicast or reserved addresses (error type ``Blocked Address``) unless the
 host is listed in setting ``webhookAllowHosts``. Every address the name resolves to is
 checked, and the connection goes to the address that was checked (never a second lookup,
-so a DNS answer that changes between check and connect cannot reach an internal host).
+so a DNS answer that changes between check and connect cannot reach an internal host;
+the checked addresses are tried in order).
 Redirects are not followed: a 3xx is a non-2xx result.
 """
 
@@ -95,28 +96,43 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class _PinnedHttp(http.client.HTTPConnection):
-    """Connects to a checked address while sending the URL's host name."""
+def _connect(addresses: Sequence[str], port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of the checked ``addresses`` that answers."""
+    last: OSError | None = None
+    for address in addresses:
+        try:
+            connection = socket.create_connection((address, port), timeout)
+        except TimeoutError:
+            raise
+        except OSError as error:
+            last = error
+            continue
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+    raise last or OSError("no address to connect to")
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+
+class _PinnedHttp(http.client.HTTPConnection):
+    """Connects to checked addresses while sending the URL's host name."""
+
+    def __init__(self, host: str, port: int, addresses: Sequence[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = tuple(addresses)
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHttps(http.client.HTTPSConnection):
-    """TLS to a checked address; the certificate is verified for the URL's host name."""
+    """TLS to checked addresses; the certificate is verified for the URL's host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, addresses: Sequence[str], timeout: float) -> None:
         self._tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self._tls)
-        self._address = address
+        self._addresses = tuple(addresses)
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
+        raw = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
@@ -148,21 +164,21 @@ class DirectHttpTransport:
                     f"{host!r} resolves to {refused[0]}, a loopback, private or link-local "
                     "address; list the host in setting webhookAllowHosts to allow it (HOOK-4)",
                 )
-        return self._call(request, host, port, addresses[0], secure, timeout)
+        return self._call(request, host, port, addresses, secure, timeout)
 
     def _call(
         self,
         request: HttpRequest,
         host: str,
         port: int,
-        address: str,
+        addresses: Sequence[str],
         secure: bool,
         timeout: float,
     ) -> HttpResult:
         split = urlsplit(request.url)
         target = (split.path or "/") + (f"?{split.query}" if split.query else "")
         kind = _PinnedHttps if secure else _PinnedHttp
-        connection = kind(host, port, address, timeout)
+        connection = kind(host, port, addresses, timeout)
         try:
             connection.request(
                 request.method, target, body=request.body, headers=dict(request.headers)

@@ -360,3 +360,18 @@ def test_invalid_rendered_url_is_a_person_error(database: Database, tmp_path: Pa
     assert "not a url/x" in error.message
     assert [r["person_id"] for r in outbox_rows(database)] == [2]
     assert len(hooks.calls) == 1
+
+
+@pytest.mark.parametrize(("allow", "called"), [("127.0.0.1", False), ("LOCALHOST", True)])
+def test_host_names_are_checked_by_the_addresses_they_resolve_to(
+    database: Database, tmp_path: Path, allow: str, called: bool
+) -> None:
+    """HOOK-4: ``localhost`` resolves to loopback, so only its own allow-list entry lets the
+    call through (an entry for the address does not cover the name)."""
+    with receiver() as hooks:
+        build(database, tmp_path, hook_yaml(hooks.url("/n", host="localhost")), [{}], allow=allow)
+        run_step(database, [1])
+        deliver(database, LATER)
+    assert len(hooks.calls) == (1 if called else 0)
+    [call] = activities(database, CALL)
+    assert call["attributes"].get("Error Type") == ("1001" if called else "Blocked Address")
