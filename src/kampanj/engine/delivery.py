@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from kampanj.clock import Clock
 from kampanj.engine import faults
@@ -44,7 +44,7 @@ from kampanj.engine.mail_transport import (
     OutboxMailTransport,
 )
 from kampanj.engine.runs import Issue, add_issues
-from kampanj.engine.steps.email import load_settings
+from kampanj.engine.steps.email import load_settings, message_id
 from kampanj.engine.webhook_response import map_response
 from kampanj.model.activities import StandardActivity
 from kampanj.model.conversions import format_value
@@ -62,6 +62,7 @@ WEBHOOK_FAILED = "WEBHOOK_FAILED"  # HOOK-8
 EMAIL_TRANSPORT = "EMAIL_TRANSPORT"  # MAIL-9
 WEBHOOK_SOURCE = "Webhook"  # ACT-5
 LEASE_GRACE = timedelta(minutes=1)
+LOCAL_BATCH = 1000  # outbox-transport mail rows settled per transaction
 _CONTENT_TYPES = {
     "JSON": "application/json",
     "Form/Url": "application/x-www-form-urlencoded",
@@ -125,6 +126,8 @@ def deliver(
         settings = load_settings(connection)
     recover(database, clock, used, settings, report)
     handled = 0
+    if type(used.mail) is OutboxMailTransport:
+        handled = _settle_local_mail(database, clock, report, limit)
     while limit is None or handled < limit:
         claim = _claim_next(database, clock.now())
         if claim is None:
@@ -141,6 +144,47 @@ def deliver(
 
 
 # -- claims -------------------------------------------------------------------------
+
+
+def _settle_local_mail(
+    database: Database, clock: Clock, report: DeliveryReport, limit: int | None
+) -> int:
+    """The default mail transport has no external effect (the outbox row is the message):
+    claim, hand-off and outcome of a batch of rows commit together. Returns rows handled."""
+    handled = 0
+    while limit is None or handled < limit:
+        size = LOCAL_BATCH if limit is None else min(LOCAL_BATCH, limit - handled)
+        with database.begin() as connection:
+            rows = connection.execute(
+                select(outbox.c.id, outbox.c.ledger_key, outbox.c.kind)
+                .where(
+                    outbox.c.state == OutboxState.INTENT.value,
+                    outbox.c.kind.in_([OutboxKind.EMAIL.value, OutboxKind.ALERT.value]),
+                )
+                .order_by(outbox.c.id)
+                .limit(size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return handled
+            connection.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == bindparam("b_id"),
+                    outbox.c.state == OutboxState.INTENT.value,
+                )
+                .values(
+                    state=OutboxState.SENT.value,
+                    message_id=bindparam("b_message"),
+                    attempts=outbox.c.attempts + 1,
+                    delivered_at=clock.now(),
+                ),
+                [{"b_id": row.id, "b_message": message_id(row.ledger_key)} for row in rows],
+            )
+        for row in rows:
+            report.add(row.ledger_key, row.kind, OutboxState.SENT)
+        handled += len(rows)
+    return handled
 
 
 def _claim_from(row: Any) -> _Claim:
@@ -165,6 +209,7 @@ def _claim_next(database: Database, now: datetime) -> _Claim | None:
                 .where(outbox.c.state == OutboxState.INTENT.value)
                 .order_by(outbox.c.id)
                 .limit(1)
+                .with_for_update(skip_locked=True)
             )
             row_id = connection.execute(pending).scalar()
             if row_id is None:

@@ -13,6 +13,7 @@ from webhooksupport import T0, build, hook_yaml, outbox_rows, run_row, run_step
 from kampanj.clock import FixedClock
 from kampanj.engine.delivery import Transports, deliver
 from kampanj.engine.mail_transport import MailTransportError
+from kampanj.engine.steps.email import message_id
 from kampanj.store.database import Database
 from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents
 
@@ -102,3 +103,22 @@ def test_crash_with_the_default_transport_is_resolved_by_lookup(
     deliver(database, AFTER_LEASE)
     [row] = outbox_rows(database)
     assert row["state"] == "sent" and row["attempts"] == 1 and row["message_id"]
+
+
+def test_default_transport_settles_in_batches_within_the_limit(database: Database) -> None:
+    """The outbox transport marks rows sent in batches, oldest first, at most ``limit``."""
+    keys = [f"9:{n}:s1" for n in range(1, 2502)]
+    with database.begin() as connection:
+        insert_intents(
+            connection,
+            [OutboxIntent(ledger_key=k, kind=OutboxKind.ALERT, payload={}) for k in keys],
+            T0,
+        )
+    first = deliver(database, LATER, limit=1200)
+    assert [row["ledgerKey"] for row in first.rows] == keys[:1200]
+    rest = deliver(database, LATER)
+    assert [row["ledgerKey"] for row in rest.rows] == keys[1200:]
+    assert deliver(database, LATER).rows == []
+    rows = outbox_rows(database)
+    assert {(r["state"], r["attempts"]) for r in rows} == {("sent", 1)}
+    assert [r["message_id"] for r in rows] == [message_id(k) for k in keys]
