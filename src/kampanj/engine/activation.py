@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from kampanj.clock import Clock
 from kampanj.definitions.validate import validate
+from kampanj.engine import triggers
 from kampanj.engine.batch import check_steps, find_campaign
 from kampanj.errors import UserError
 from kampanj.model.campaigns import Campaign, CampaignType
@@ -21,7 +22,12 @@ from kampanj.store.schema import campaign
 def activate(
     database: Database, clock: Clock, name: str, *, workspace: str | None = None
 ) -> Campaign:
-    """CMP-12: refusals in order; a refused activation changes nothing."""
+    """CMP-12: refusals in order; a refused activation changes nothing.
+
+    Activities committed before the activation are offered to triggers first, so only
+    later ones can fire the campaign (CMP-14).
+    """
+    triggers.dispatch(database, clock)
     with database.begin() as connection:
         definitions = read_definitions(connection)
         item = find_campaign(definitions, name, workspace)

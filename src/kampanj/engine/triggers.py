@@ -190,10 +190,12 @@ _CACHE: dict[tuple[Any, ...], TriggerIndex] = {}
 
 def current_index(connection: Connection, clock: Clock) -> TriggerIndex:
     """The index for the stored definitions, rebuilt when a campaign changes (cached)."""
-    stamp = connection.execute(
-        select(func.count(), func.max(campaign.c.updated_at), func.sum(campaign.c.id))
-    ).one()
-    key = (str(connection.engine.url), *stamp, clock.now().replace(second=0, microsecond=0))
+    stamp = tuple(
+        connection.execute(
+            select(campaign.c.id, campaign.c.active, campaign.c.updated_at).order_by(campaign.c.id)
+        ).all()
+    )
+    key = (str(connection.engine.url), stamp, clock.now().replace(second=0, microsecond=0))
     found = _CACHE.get(key)
     if found is None:
         _CACHE.clear()
