@@ -42,6 +42,7 @@ from kampanj.engine.mail_transport import (
     MailTransport,
     MailTransportError,
     OutboxMailTransport,
+    mail_transport_from_env,
 )
 from kampanj.engine.runs import Issue, add_issues
 from kampanj.engine.steps.email import load_settings, message_id
@@ -75,7 +76,7 @@ class Transports:
     """Where outbox rows go; tests inject their own."""
 
     http: HttpTransport = field(default_factory=DirectHttpTransport)
-    mail: MailTransport = field(default_factory=OutboxMailTransport)
+    mail: MailTransport = field(default_factory=mail_transport_from_env)
 
 
 @dataclass(kw_only=True, slots=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from webhooksupport import T0, build, hook_yaml, outbox_rows, run_row, run_step
 
 from kampanj.clock import FixedClock
 from kampanj.engine.delivery import Transports, deliver
-from kampanj.engine.mail_transport import MailTransportError
+from kampanj.engine.mail_transport import SMTP_URL_ENV, MailTransportError
 from kampanj.engine.steps.email import message_id
 from kampanj.store.database import Database
 from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents
@@ -122,3 +125,78 @@ def test_default_transport_settles_in_batches_within_the_limit(database: Databas
     rows = outbox_rows(database)
     assert {(r["state"], r["attempts"]) for r in rows} == {("sent", 1)}
     assert [r["message_id"] for r in rows] == [message_id(k) for k in keys]
+
+
+class _Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: every command is accepted, DATA is kept."""
+
+    received: list[bytes]
+
+    def _say(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self._say("220 test ready")
+        while line := self.rfile.readline():
+            command = line.decode().strip().upper()
+            if command == "DATA":
+                self._say("354 go on")
+                data = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data += chunk
+                self.received.append(data)
+                self._say("250 queued")
+            elif command == "QUIT":
+                self._say("221 bye")
+                return
+            else:
+                self._say("250 ok")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, list[bytes]]]:
+    received: list[bytes] = []
+    handler = type("Handler", (_Smtp,), {"received": received})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_smtp_transport_from_the_environment(
+    database: Database,
+    run_id: int,
+    smtp_server: tuple[int, list[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MAIL-9: KAMPANJ_SMTP_URL sends over SMTP with Message-ID and the ledger key."""
+    port, received = smtp_server
+    monkeypatch.setenv(SMTP_URL_ENV, f"smtp://127.0.0.1:{port}")
+    _mail(database, run_id)
+    deliver(database, LATER)
+    deliver(database, LATER)
+    [data] = received
+    text = data.decode()
+    assert f"X-Kampanj-Ledger-Key: {run_id}:1:s9" in text and "Subject: Hi" in text
+    [row] = outbox_rows(database)
+    assert row["state"] == "sent" and f"<{row['message_id']}@kampanj>" in text
+
+
+def test_smtp_refusal_is_email_transport(
+    database: Database, run_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv(SMTP_URL_ENV, f"smtp://127.0.0.1:{port}")
+    _mail(database, run_id)
+    deliver(database, LATER)
+    [row] = outbox_rows(database)
+    assert row["state"] == "failed" and row["error"].startswith("SMTP 127.0.0.1")
+    assert [e["code"] for e in run_row(database, run_id)["errors"]] == ["EMAIL_TRANSPORT"]
