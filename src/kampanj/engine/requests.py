@@ -29,7 +29,7 @@ from kampanj.engine.request_rules import (
     refusal,
 )
 from kampanj.engine.runs import Issue, RunKind, RunResult
-from kampanj.errors import UserError
+from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import Campaign, CampaignType
@@ -79,10 +79,25 @@ class RequestResult:
         }
 
 
+class EmptyRequest(UserError):
+    """A request naming nobody (API-17: 701)."""
+
+    marketo_code = "701"
+
+
+def _target(definitions: Definitions, name: str | int, workspace: str | None) -> Campaign:
+    if isinstance(name, int):
+        found = next((c for c in definitions.campaigns if c.id == name), None)
+        if found is None:
+            raise NotFoundError(f"there is no campaign {name}")
+        return found
+    return find_campaign(definitions, name, workspace)
+
+
 def request_campaign(
     database: Database,
     clock: Clock,
-    name: str,
+    name: str | int,
     person_ids: Sequence[int],
     *,
     tokens: Sequence[OverrideRequest] = (),
@@ -91,8 +106,14 @@ def request_campaign(
     requested_by: str | None = None,
     wait: bool = False,
 ) -> RequestResult:
-    """Request ``name`` for ``person_ids`` from outside a flow; the caller never waits
-    unless ``wait`` (tests, ``--wait``) runs the queue inline."""
+    """Request campaign ``name`` (name, path or id) for ``person_ids`` from outside a flow
+    (REQ-4: ``source`` Web Service API or Sales Insight); the caller never waits unless
+    ``wait`` (tests, ``--wait``) runs the queue inline.
+
+    Errors: `NotFoundError` (unknown campaign, API 1013), `UserError` (not requestable,
+    refused, over 100 people or tokens: 1003), `EmptyRequest` (no people: 701). A refused
+    request for an inactive target or one not accepting ``source`` is logged first.
+    """
     canonical = next((s for s in SOURCES if match_key(s) == match_key(source)), None)
     if canonical is None or canonical == FLOW_ACTION:
         raise UserError(
@@ -101,19 +122,13 @@ def request_campaign(
         )
     with database.read() as connection:
         definitions = read_definitions(connection)
-    target = find_campaign(definitions, name, workspace)
+    target = _target(definitions, name, workspace)
     assert target.id is not None
+    # API-17 order: unknown (NotFoundError), not requestable, no people, too many.
     if target.executable or target.type is not CampaignType.TRIGGER:
         raise UserError(
             f"campaign {target.name!r} is not requestable: only trigger campaigns with a "
             "'Campaign is Requested' trigger can be requested (API-17, REQ-1)"
-        )
-    if not person_ids:
-        raise UserError("name at least one person to request the campaign for (API-17)")
-    if len(person_ids) > MAX_PEOPLE or len(tokens) > MAX_TOKENS:
-        raise UserError(
-            f"a request takes at most {MAX_PEOPLE} people and {MAX_TOKENS} tokens; this one "
-            f"has {len(person_ids)} and {len(tokens)}, so nothing was requested (API-17)"
         )
     now = clock.now()
     reason = refusal(target, canonical)
@@ -124,6 +139,13 @@ def request_campaign(
             f"campaign {target.name!r} did not accept the request ({reason}): it must be an "
             f"active trigger campaign whose 'Campaign is Requested' trigger accepts "
             f"{canonical!r} (REQ-3, API-17); the request was logged as not accepted"
+        )
+    if not person_ids:
+        raise EmptyRequest("name at least one person to request the campaign for (API-17)")
+    if len(person_ids) > MAX_PEOPLE or len(tokens) > MAX_TOKENS:
+        raise UserError(
+            f"a request takes at most {MAX_PEOPLE} people and {MAX_TOKENS} tokens; this one "
+            f"has {len(person_ids)} and {len(tokens)}, so nothing was requested (API-17)"
         )
     with database.begin() as connection:
         result = _accept(
