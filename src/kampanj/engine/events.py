@@ -70,11 +70,13 @@ def record_event(
     primary_id: int | None = None,
     at: datetime | None = None,
     wait: bool = False,
+    offer: bool = True,
 ) -> RecordedEvent:
     """Record one activity for ``person_id`` and offer it to triggers (ACT-6, ACT-9, CMP-14).
 
     Unknown person or type, or an attribute that is unknown or of the wrong type, raises
-    `UserError` and writes nothing.
+    `UserError` and writes nothing. ``offer=False`` leaves the dispatch to the worker: under
+    load its batches micro-batch the runs (ORD-5); ``enqueued`` is then empty.
     """
     with database.begin() as connection:
         types = load_activity_types(connection)
@@ -98,8 +100,10 @@ def record_event(
         activity_id = int(
             connection.execute(insert(activity).values(row).returning(activity.c.id)).scalar_one()
         )
-    report = triggers.dispatch(database, clock)
-    fired = tuple(e for e in report.enqueued if activity_id in e.activity_ids)
+    fired: tuple[triggers.Enqueued, ...] = ()
+    if offer or wait:
+        report = triggers.dispatch(database, clock)
+        fired = tuple(e for e in report.enqueued if activity_id in e.activity_ids)
     results = tuple(triggers.drain(database, clock)) if wait else ()
     return RecordedEvent(
         activity_id=activity_id,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, literal, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from kampanj.clock import Clock
@@ -50,7 +50,13 @@ from kampanj.engine.runs import (
 from kampanj.errors import NotFoundError
 from kampanj.model.account import Definitions
 from kampanj.model.activities import Activity, StandardActivity
-from kampanj.model.campaigns import Campaign, CampaignType, Priority, StepType
+from kampanj.model.campaigns import (
+    Campaign,
+    CampaignType,
+    Priority,
+    QualificationRuleType,
+    StepType,
+)
 from kampanj.model.settings import MAX_CAUSATION_DEPTH, MAX_EXECUTE_DEPTH
 from kampanj.smartlist.compiler import CompiledSmartList, compile_campaign_rules
 from kampanj.smartlist.context import CompileContext
@@ -58,7 +64,20 @@ from kampanj.smartlist.evaluation import compile_context
 from kampanj.store.activities_repo import activity_from_row
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
-from kampanj.store.schema import activity, campaign, run, run_member, trigger_cursor
+from kampanj.store.schema import (
+    activity,
+    campaign,
+    email,
+    folder,
+    my_token,
+    run,
+    run_member,
+    smart_list,
+    static_list,
+    trigger_cursor,
+    webhook,
+    workspace,
+)
 
 CAUSATION_LIMIT = "CAUSATION_LIMIT"  # GEN-8
 BATCH_SIZE = 1_000
@@ -186,16 +205,29 @@ def _invalid_ids(definitions: Definitions) -> set[int]:
 
 
 _CACHE: dict[tuple[Any, ...], TriggerIndex] = {}
+_CAMPAIGN_STAMP = select(campaign.c.id, campaign.c.active, campaign.c.updated_at).order_by(
+    campaign.c.id
+)
+_ASSET_STAMP = select(
+    *(
+        select(aggregate).select_from(table).scalar_subquery()
+        for table in (workspace, folder, my_token, static_list, smart_list, email, webhook)
+        for aggregate in (func.count(), func.max(table.c.updated_at))
+    )
+)
+"""What the index depends on besides campaigns: a change to any of them rebuilds it."""
 
 
 def current_index(connection: Connection, clock: Clock) -> TriggerIndex:
     """The index for the stored definitions, rebuilt when a campaign changes (cached)."""
-    stamp = tuple(
-        connection.execute(
-            select(campaign.c.id, campaign.c.active, campaign.c.updated_at).order_by(campaign.c.id)
-        ).all()
+    stamp = tuple(connection.execute(_CAMPAIGN_STAMP).all())
+    assets = connection.execute(_ASSET_STAMP).one()
+    key = (
+        str(connection.engine.url),
+        stamp,
+        tuple(assets),
+        clock.now().replace(second=0, microsecond=0),
     )
-    key = (str(connection.engine.url), stamp, clock.now().replace(second=0, microsecond=0))
     found = _CACHE.get(key)
     if found is None:
         _CACHE.clear()
@@ -287,12 +319,17 @@ def dispatch(
 ) -> DispatchReport:
     """Offer every committed, not yet offered activity to triggers; enqueue the runs."""
     report = DispatchReport()
+    with database.read() as connection:
+        if _caught_up(connection):
+            return report
     horizon = _horizon(database)
     if horizon is None:
         return report
     while True:
         with database.begin() as connection:
             position = _lock_cursor(connection)
+            if connection.dialect.name == "sqlite":  # serialised writers: all ids committed
+                horizon = _max_activity_id(connection)
             if position >= horizon:
                 return report
             index = current_index(connection, clock)
@@ -311,10 +348,8 @@ def dispatch(
             )
             reached = horizon if len(rows) < batch_size else int(rows[-1]["id"])
             now = clock.now()
-            planner = Planner()
-            depths: dict[int, int] = {}
-            for row in rows:
-                offer(connection, clock, index, activity_from_row(row), planner, depths, now)
+            fired = [activity_from_row(row) for row in rows]
+            planner = plan(connection, clock, index, fired, now)
             report.offered += len(rows)
             report.enqueued.extend(_enqueue(connection, index, planner, now))
             connection.execute(
@@ -326,18 +361,34 @@ def dispatch(
                 before_commit("dispatch")
 
 
+def _caught_up(connection: Connection) -> bool:
+    """Whether no activity was written since the cursor last moved (no write needed)."""
+    position = connection.execute(
+        select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
+    ).scalar()
+    return position is not None and int(position) >= _max_activity_id(connection)
+
+
+def _max_activity_id(connection: Connection) -> int:
+    # A bare max() over the primary key is one index probe on both databases.
+    found = connection.execute(select(func.max(activity.c.id))).scalar()
+    return 0 if found is None else int(found)
+
+
 def _horizon(database: Database) -> int | None:
     """The highest activity id below which every id has committed or never will."""
+    if database.dialect != "postgresql":
+        return _MAX_ID  # SQLite: read inside the dispatch transaction itself
     try:
         with database.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-                connection.exec_driver_sql("LOCK TABLE activity IN SHARE MODE")
-            return int(
-                connection.execute(select(func.coalesce(func.max(activity.c.id), 0))).scalar_one()
-            )
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            connection.exec_driver_sql("LOCK TABLE activity IN SHARE MODE")
+            return _max_activity_id(connection)
     except DBAPIError:
         return None  # a long writer holds the table: try again at the next dispatch
+
+
+_MAX_ID = 2**62
 
 
 def _lock_cursor(connection: Connection) -> int:
@@ -352,52 +403,123 @@ def _lock_cursor(connection: Connection) -> int:
     return int(found)
 
 
-def offer(
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Candidate:
+    """An activity that fired a campaign's trigger, before filters and qualification."""
+
+    campaign: Campaign
+    compiled: CompiledSmartList
+    trigger_name: str
+    kind: RunKind
+    fired: Activity
+    depth: int
+
+
+def plan(
+    connection: Connection,
+    clock: Clock,
+    index: TriggerIndex,
+    fired: Sequence[Activity],
+    now: datetime,
+) -> Planner:
+    """CMP-14 for a batch of activities, in id order and ORD-1 order per activity.
+
+    Filters and the qualification history are read once per campaign for the batch's
+    persons (nothing but memberships changes within the batch); entries qualified earlier
+    in the batch count as history for later ones (CMP-17).
+    """
+    candidates: list[Candidate] = []
+    depths: dict[int, int] = {}
+    for item in fired:
+        candidates.extend(_candidates(connection, clock, index, item, depths))
+    passing = _passing(connection, clock, index, candidates, now)
+    planner = Planner()
+    joined: set[tuple[int, int]] = set()
+    for candidate in candidates:
+        campaign_id = candidate.campaign.id
+        assert campaign_id is not None
+        person_id = candidate.fired.person_id
+        if person_id not in passing.get(campaign_id, ()):
+            continue
+        rule = candidate.campaign.schedule.qualification.type
+        if (campaign_id, person_id) in joined and rule is not QualificationRuleType.ANY:
+            continue  # qualified a moment ago: `once` and `every N units` say no
+        joined.add((campaign_id, person_id))
+        planner.add(
+            Entry(
+                campaign=candidate.campaign,
+                kind=candidate.kind,
+                person_id=person_id,
+                activity_id=candidate.fired.id,
+                trigger_name=candidate.trigger_name,
+                depth=candidate.depth,
+            )
+        )
+    return planner
+
+
+def _candidates(
     connection: Connection,
     clock: Clock,
     index: TriggerIndex,
     fired: Activity,
-    planner: Planner,
     depths: dict[int, int],
-    now: datetime,
-) -> None:
-    """CMP-14 for one activity: matching campaigns in ORD-1 order, filters, qualification."""
-    candidates: list[tuple[Campaign, CompiledSmartList, str, RunKind]] = []
+) -> list[Candidate]:
+    found: list[tuple[Campaign, CompiledSmartList, str, RunKind]] = []
     if fired.activity_type_id == StandardActivity.REQUEST_CAMPAIGN:
         target = _requested_target(connection, clock, index, fired)
         if target is not None:
-            candidates.append((*target, REQUESTED_TRIGGER, RunKind.REQUESTED))
+            found.append((*target, REQUESTED_TRIGGER, RunKind.REQUESTED))
     else:
         for armed in index.by_type.get(fired.activity_type_id, ()):
             names = armed.compiled.triggers.matching(fired)
             if names:
-                candidates.append((armed.campaign, armed.compiled, names[0], RunKind.TRIGGER))
-    if not candidates:
-        return
+                found.append((armed.campaign, armed.compiled, names[0], RunKind.TRIGGER))
+    if not found:
+        return []
     depth = _depth(connection, fired, depths)
-    for item, compiled, trigger_name, kind in candidates:
-        assert item.id is not None
+    kept: list[Candidate] = []
+    for item, compiled, trigger_name, kind in found:
         if depth > index.max_causation_depth:
             _causation_warning(connection, fired, item, index.max_causation_depth)
             continue
-        if not _qualifies(connection, clock, index, item, compiled, fired.person_id, now):
-            continue
-        qualify.record_membership_of(
-            connection,
-            campaign_id=item.id,
-            persons=select(literal(fired.person_id).label("person_id")),
-            now=now,
-        )
-        planner.add(
-            Entry(
+        kept.append(
+            Candidate(
                 campaign=item,
-                kind=kind,
-                person_id=fired.person_id,
-                activity_id=fired.id,
+                compiled=compiled,
                 trigger_name=trigger_name,
+                kind=kind,
+                fired=fired,
                 depth=depth,
             )
         )
+    return kept
+
+
+def _passing(
+    connection: Connection,
+    clock: Clock,
+    index: TriggerIndex,
+    candidates: Sequence[Candidate],
+    now: datetime,
+) -> dict[int, set[int]]:
+    """Campaign id → the candidates' persons passing its filters and qualification rule."""
+    by_campaign: dict[int, tuple[Candidate, set[int]]] = {}
+    for candidate in candidates:
+        assert candidate.campaign.id is not None
+        entry = by_campaign.setdefault(candidate.campaign.id, (candidate, set()))
+        entry[1].add(candidate.fired.person_id)
+    passing: dict[int, set[int]] = {}
+    for campaign_id, (sample, persons) in by_campaign.items():
+        person = index.context(connection, clock, sample.campaign.workspace).person
+        rule = sample.campaign.schedule.qualification
+        statement = select(person.c.id).where(
+            person.c.id.in_(sorted(persons)),
+            sample.compiled.predicate,
+            qualify.eligible(rule, campaign_id, person.c.id, now),
+        )
+        passing[campaign_id] = set(connection.execute(statement).scalars())
+    return passing
 
 
 def _requested_target(
@@ -416,28 +538,6 @@ def _requested_target(
         compiled = compile_campaign_rules(target.smart_list, ctx)
         index.compiled[target.id] = compiled
     return (target, compiled) if compiled.valid and target.flow else None
-
-
-def _qualifies(
-    connection: Connection,
-    clock: Clock,
-    index: TriggerIndex,
-    item: Campaign,
-    compiled: CompiledSmartList,
-    person_id: int,
-    now: datetime,
-) -> bool:
-    """The campaign's filters for this person now, then its qualification rule."""
-    assert item.id is not None
-    person = index.context(connection, clock, item.workspace).person
-    statement = select(
-        exists().where(
-            person.c.id == person_id,
-            compiled.predicate,
-            qualify.eligible(item.schedule.qualification, item.id, person.c.id, now),
-        )
-    )
-    return bool(connection.execute(statement).scalar())
 
 
 def _depth(connection: Connection, fired: Activity, depths: dict[int, int]) -> int:
@@ -473,8 +573,10 @@ def _causation_warning(connection: Connection, fired: Activity, item: Campaign, 
 def _enqueue(
     connection: Connection, index: TriggerIndex, planner: Planner, now: datetime
 ) -> list[Enqueued]:
+    """The planned runs, in order, and the memberships of their people (CMP-20)."""
     done: list[Enqueued] = []
     for planned in planner.runs:
+        assert planned.campaign.id is not None
         done.append(
             enqueue_run(
                 connection,
@@ -486,6 +588,12 @@ def _enqueue(
                 depth=max(e.depth for e in planned.entries),
                 max_depth=index.max_depth,
             )
+        )
+        qualify.record_membership_of(
+            connection,
+            campaign_id=planned.campaign.id,
+            persons=select(run_member.c.person_id).where(run_member.c.run_id == done[-1].run_id),
+            now=now,
         )
     return done
 
@@ -585,8 +693,12 @@ def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list
             if run_id is None:
                 return results
             set_status(connection, run_id, RunStatus.RUNNING, clock.now())
+        with database.read() as connection:
+            definitions = current_index(connection, clock).definitions
         try:
-            results.append(resume_run(database, clock, run_id, on_chunk=after_step))
+            results.append(
+                resume_run(database, clock, run_id, on_chunk=after_step, definitions=definitions)
+            )
         except NotFoundError as error:  # the campaign was deleted meanwhile
             with database.begin() as connection:
                 set_status(
