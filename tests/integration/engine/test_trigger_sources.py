@@ -285,3 +285,26 @@ def test_a_self_firing_campaign_stops_at_the_causation_limit(
     fired = runs(database)
     assert len(fired) == 26 and fired[-1]["causation_depth"] == 25
     assert [w["code"] for w in fired[-1]["warnings"]] == ["CAUSATION_LIMIT"]
+
+
+def test_an_activity_committed_after_a_higher_id_is_not_skipped(
+    database: Database, tmp_path: Path
+) -> None:
+    """ACT-6, ORD-2 on PostgreSQL: while a writer holds an uncommitted activity (lower id),
+    a later committed one is not dispatched past it; once both committed, each fires once.
+    SQLite serialises writers, so the situation cannot arise there."""
+    if database.dialect != "postgresql":
+        pytest.skip("only PostgreSQL commits activity ids out of order")
+    setup(database, tmp_path, ACTIVATION, "Trigger")
+    first, second = person_ids(database)[:2]
+    row = {"activity_type_id": 1, "activity_date": T0, "attributes": {}}
+    with database.engine.connect() as writer:
+        pending = writer.begin()
+        writer.execute(sa.insert(schema.activity).values(person_id=first, **row))
+        later = record_event(database, CLOCK, 1, person_id=second)
+        assert later.enqueued == ()  # the horizon waits for the open writer
+        pending.commit()
+    (batch,) = dispatch(database, CLOCK).enqueued  # micro-batched: two people, one run
+    assert batch.person_ids == (first, second)
+    assert batch.activity_ids[0] < later.activity_id == batch.activity_ids[1]
+    assert dispatch(database, CLOCK).enqueued == []
