@@ -308,3 +308,27 @@ def test_an_activity_committed_after_a_higher_id_is_not_skipped(
     assert batch.person_ids == (first, second)
     assert batch.activity_ids[0] < later.activity_id == batch.activity_ids[1]
     assert dispatch(database, CLOCK).enqueued == []
+
+
+REQUALIFY = """\
+      - name: Waiter
+        smartList:
+          triggers: [Visits Web Page]
+          filters:
+            - Lead Score: {at least: 20}
+        flow:
+          - Wait: 1 day
+          - Interesting Moment: {type: Web, description: "after wait"}
+"""
+
+
+def test_people_in_a_wait_are_not_requalified(database: Database, tmp_path: Path) -> None:
+    """SL-25: the smart list is evaluated at trigger time only; a person whose data no longer
+    passes the filters during the Wait still finishes the flow."""
+    setup(database, tmp_path, REQUALIFY, "Waiter")
+    person = person_ids(database)[2]  # score 30
+    record_event(database, CLOCK, 1, person_id=person, wait=True)
+    with database.begin() as connection:
+        connection.execute(sa.text("update person set lead_score = 0 where id = :p"), {"p": person})
+    tick(database, FixedClock(T0 + timedelta(days=1, minutes=1)))
+    assert _moments(database) == [(person, "after wait")]
