@@ -8,7 +8,11 @@ membership's ``updatedAt`` becomes T, CMP-20). Campaigns run in order, so a late
 
 Trigger: random Visits Web Page triggers against every random visit; explain's trigger
 verdict equals the compiled smart list's ``fired_by`` and its filter verdict the compiled
-predicate for that person.
+predicate for that person; and for each new activity the campaigns explain says qualify are
+those the trigger dispatch enqueues a run for (CMP-14).
+
+Executable: with ``--caller-path``, explain's reason per person handed over is the one on
+the Execute Campaign activity the run writes (EXE-8..14).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typer.testing import CliRunner
 from kampanj.cli.app import app
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import run_batch
+from kampanj.engine.events import record_event
+from kampanj.engine.triggers import dispatch
 from kampanj.model.activities import StandardActivity
 from kampanj.services.explain_campaign import explain_campaign
 from kampanj.smartlist.compiler import compile_campaign_rules
@@ -344,3 +350,60 @@ def test_executable_explain_matches_the_execute_activities(
     assert middle == {p: expected["Middle"][p] for p in middle}
     assert set(child) == {p for p, reason in middle.items() if reason is None}
     assert child == {p: expected["Child"][p] for p in child}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_trigger_explain_matches_the_dispatch(
+    seed: int, database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """EXPL-5, CMP-14: for each new activity, the active trigger campaigns explain says the
+    person qualifies for are exactly those the trigger dispatch enqueues a run for."""
+    rng = random.Random(3000 + seed)
+    lines = ["workspace: Default", "folders:", "  - name: F", "    lists:", "      - name: VIP"]
+    lines += ["    campaigns:"]
+    for index in range(4):
+        lines += [f"      - name: T{index}", "        active: true", "        smartList:"]
+        lines += ["          triggers:"]
+        lines += [f"            - {t}" for t in rng.sample(TRIGGERS, rng.randint(1, 2))]
+        lines += ["          filters:"]
+        lines += [f"            - {f}" for f in rng.sample(FILTERS[:14], rng.randint(1, 2))]
+        lines += ["        flow:", "          - Add to List: VIP"]
+        lines += [f"        schedule: {{qualification: {rng.choice(RULES)}}}"]
+    write(tmp_path, "world.yaml", "\n".join(lines) + "\n")
+    write(tmp_path, "people.csv", _people(rng))
+    for command in (["apply", "world.yaml"], ["people", "import", "people.csv"]):
+        path = str(tmp_path / command[-1])
+        result = runner.invoke(app, [*command[:-1], path, "--db", database_url])
+        assert result.exit_code == 0, result.output
+    with database.begin() as connection:
+        person_ids = sorted(connection.execute(sa.select(schema.person.c.id)).scalars())
+        insert_activities(connection, _visits(rng, person_ids))
+        ids = dict(
+            connection.execute(sa.select(schema.campaign.c.name, schema.campaign.c.id)).all()
+        )
+    clock = FixedClock(T)
+    dispatch(database, clock)  # the seeded visits fire first: qualification history at T
+    outcomes: Counter[bool] = Counter()
+    for _ in range(30):
+        query = rng.choice(QUERIES)
+        event = record_event(
+            database,
+            clock,
+            "Visit Webpage",
+            person_id=rng.choice(person_ids),
+            primary=rng.choice(PAGES),
+            attributes={"Query Parameters": query} if query else {},
+            offer=False,
+        )
+        explained = {
+            ids[name]
+            for name in ids
+            if explain_campaign(
+                database, clock, name, event.person_id, activity_id=event.activity_id
+            ).qualifies
+        }
+        report = dispatch(database, clock)
+        enqueued = {e.campaign_id for e in report.enqueued if event.activity_id in e.activity_ids}
+        assert explained == enqueued, event
+        outcomes[bool(enqueued)] += 1
+    assert outcomes[True] and outcomes[False], outcomes
