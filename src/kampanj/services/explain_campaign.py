@@ -30,7 +30,7 @@ from kampanj.engine.qualify import _UNIT as QUALIFICATION_UNITS
 from kampanj.engine.qualify import eligible
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
-from kampanj.model.activities import Activity
+from kampanj.model.activities import Activity, StandardActivity
 from kampanj.model.campaigns import (
     Campaign,
     CampaignType,
@@ -279,6 +279,12 @@ def _notes(
         notes.append(
             f"campaign {campaign.name!r} has no triggers, so activity {given.id} does not "
             "decide anything (SL-2)"
+        )
+    if given is not None and given.activity_type_id == StandardActivity.REQUEST_CAMPAIGN:
+        notes.append(
+            f"activity {given.id} is a Request Campaign activity: the engine does not match "
+            "it against triggers but fires the request's target if the request was accepted "
+            "(REQ-6, REQ-10); the trigger check above shows the trigger's own conditions only"
         )
     if campaign.type is CampaignType.DEFAULT and not campaign.executable:
         notes.append(

@@ -255,6 +255,25 @@ def test_executable_without_caller_path_says_the_depth_is_unchecked(world: Datab
     assert any("--caller-path" in note for note in explanation.notes)
 
 
+def test_request_campaign_activity_is_noted(world: Database) -> None:
+    """REQ-6: a Request Campaign activity fires its target, not triggers; explain says so."""
+    with world.begin() as connection:
+        found = connection.execute(
+            sa.insert(schema.activity)
+            .values(
+                person_id=1,
+                activity_type_id=47,
+                activity_date=T0 - timedelta(hours=1),
+                primary_attribute_value="Pricing Visitors",
+                attributes={"Source": "Marketo Flow Action"},
+            )
+            .returning(schema.activity.c.id)
+        ).scalar_one()
+    explanation = _explain(world, "Pricing Visitors", 1, activity_id=found)
+    assert any("Request Campaign activity" in note for note in explanation.notes)
+    assert explanation.triggers_matched is False
+
+
 def test_notes_on_campaigns_that_never_take_anyone_this_way(world: Database) -> None:
     """CMP-2, CMP-8, CMP-14: notes say why a verdict may never be acted on."""
     idle = _explain(world, "Idle", 1)
