@@ -121,3 +121,17 @@ def test_unknown_smart_list_names_close_matches(database_url: str, tmp_path: Pat
     )
     assert result.exit_code == 1
     assert "no person with id 99" in result.stderr
+
+
+def test_explain_at_moves_the_window(database_url: str, tmp_path: Path) -> None:
+    """EXPL-1 --at: relative windows are measured from the instant given (SL-14, SL-22)."""
+    _setup(database_url, tmp_path)
+    args = ["explain", "--smart-list", "Scored Visitors", "--person", "2", "--db", database_url]
+    at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    result = runner.invoke(app, [*args, "--at", at, "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["filters"][1]["passed"] is False  # the visit is 32 days before --at
+    assert document["result"] is False
+    result = runner.invoke(app, [*args, "--activity", "1"])
+    assert result.exit_code == 1 and "apply to campaigns" in result.stderr
