@@ -675,6 +675,16 @@ def next_queued(connection: Connection) -> int | None:
     return None if found is None else int(found)
 
 
+def _claim(connection: Connection, run_id: int, now: datetime) -> bool:
+    """Queued → running, only if still queued (two drains never start one run twice)."""
+    statement = (
+        update(run)
+        .where(run.c.id == run_id, run.c.status == RunStatus.QUEUED.value)
+        .values(status=RunStatus.RUNNING.value, started_at=now)
+    )
+    return connection.execute(statement).rowcount == 1
+
+
 def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
 
@@ -692,7 +702,8 @@ def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list
             run_id = next_queued(connection)
             if run_id is None:
                 return results
-            set_status(connection, run_id, RunStatus.RUNNING, clock.now())
+            if not _claim(connection, run_id, clock.now()):
+                continue  # another process took it first
         with database.read() as connection:
             definitions = current_index(connection, clock).definitions
         try:
