@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from kampanj.engine.runs import MemberState
+from kampanj.engine.steps.base import insert_new
 from kampanj.model.campaigns import QualificationRule, QualificationRuleType, QualificationUnit
 from kampanj.smartlist.compiler import CompiledSmartList
 from kampanj.smartlist.context import CompileContext
@@ -126,14 +127,8 @@ def record_membership_of(
         cohort.c.person_id,
         stamp.label("created_at"),
         stamp.label("updated_at"),
-    ).where(
-        ~exists().where(
-            campaign_member.c.campaign_id == campaign_id,
-            campaign_member.c.person_id == cohort.c.person_id,
-        ),
     )
-    connection.execute(
-        insert(campaign_member).from_select(
-            ["campaign_id", "person_id", "created_at", "updated_at"], new
-        )
+    # The members that exist were refreshed above; the insert skips them by primary key.
+    insert_new(
+        connection, campaign_member, ["campaign_id", "person_id", "created_at", "updated_at"], new
     )

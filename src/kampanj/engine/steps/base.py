@@ -25,8 +25,11 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kampanj.engine.runs import Issue
 from kampanj.model.campaigns import Campaign, ParamValue, Step
@@ -121,6 +124,26 @@ def cohort_size(connection: Connection, cohort: Select[Any]) -> int:
     """How many persons ``cohort`` holds, counted by the database."""
     counted = select(func.count()).select_from(cohort.order_by(None).subquery())
     return int(connection.execute(counted).scalar_one())
+
+
+def insert_new(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Select[Any]
+) -> None:
+    """INSERT … SELECT ``rows`` skipping those whose primary key exists already.
+
+    The primary key is probed by the insert anyway. A ``NOT EXISTS`` anti-join against the
+    table being inserted into is planned from its statistics on PostgreSQL, and when those
+    say "empty" the plan rescans the growing table per row (minutes at 800k rows).
+    """
+    keys = [column.name for column in table.primary_key.columns]
+    # WHERE true: SQLite would read ON CONFLICT as a join constraint of the SELECT's FROM.
+    source = rows.where(true())
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
+        dialect_insert(table)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=keys)
+    )
 
 
 def every_person_fails(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, exists, insert, literal, select
+from sqlalchemy import Connection, Select, delete, exists, literal, select
 
 from kampanj.engine.steps.base import (
     StepEnv,
@@ -13,6 +13,7 @@ from kampanj.engine.steps.base import (
     cohort_size,
     every_person_fails,
     insert_activity_select,
+    insert_new,
 )
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import ParamValue
@@ -59,15 +60,15 @@ def add(
         primary_id=list_id,
         attributes={},
     )
-    connection.execute(
-        insert(list_member).from_select(
-            ["list_id", "person_id", "added_at"],
-            joining.with_only_columns(
-                literal(list_id).label("list_id"),
-                ids.c.person_id,
-                literal(env.now, list_member.c.added_at.type).label("added_at"),
-            ),
-        )
+    insert_new(
+        connection,
+        list_member,
+        ["list_id", "person_id", "added_at"],
+        select(
+            literal(list_id).label("list_id"),
+            ids.c.person_id,
+            literal(env.now, list_member.c.added_at.type).label("added_at"),
+        ),
     )
     return StepOutcome(executed=cohort_size(connection, cohort))
 
