@@ -481,3 +481,14 @@ campaign_request = Table(
     Index("ix_campaign_request_campaign", "campaign_id", "id"),
     sqlite_autoincrement=True,
 )
+
+# What a worker is working on (``run:R:chunk:C``, ``tick``; migration 0008): the holder
+# renews ``expires_at`` while working; an expired lease may be taken over (DESIGN.md §5).
+lease = Table(
+    "lease",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
