@@ -97,14 +97,49 @@ def execute_flow(
         for chunk in chunks:
             if (chunk, step.id) in done:
                 continue
-            with database.begin() as connection:
-                if not still_running(connection, flow.run_id):
-                    return False
-                _execute_top_step(connection, flow, step, chunk, following, clock)
-                faults.hit("before-commit", step.id, "chunk", chunk)  # LEDG-4 crash tests
-            faults.hit("after-step", step.id, "chunk", chunk)
+            if not _step_chunk(database, flow, clock, step, chunk, following):
+                return False
             if on_chunk is not None:
                 on_chunk(step.id, chunk)
+    return True
+
+
+def execute_chunk(
+    database: Database,
+    flow: FlowRun,
+    clock: Clock,
+    chunk: int,
+    *,
+    keep: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Chunk-major: every step of one chunk not yet committed, for a worker executing
+    chunks of one run in parallel with others (ORD-5). ``keep`` is asked before each step
+    (a worker renews its lease there). Returns False when the run stopped being ``running``
+    or ``keep`` said stop.
+    """
+    steps = flow.campaign.flow
+    for position, step in enumerate(steps):
+        following = steps[position + 1].id if position + 1 < len(steps) else None
+        if not keep():
+            return False
+        if not _step_chunk(database, flow, clock, step, chunk, following):
+            return False
+    return True
+
+
+def _step_chunk(
+    database: Database, flow: FlowRun, clock: Clock, step: Step, chunk: int, following: str | None
+) -> bool:
+    """One (step, chunk) transaction; the marker is re-checked under the run row lock, so
+    two processes working on one run never execute a (step, chunk) twice (LEDG-2)."""
+    with database.begin() as connection:
+        if not still_running(connection, flow.run_id):
+            return False
+        if _committed_paths(connection, flow.run_id, chunk, {step.id}, nested_only=False):
+            return True
+        _execute_top_step(connection, flow, step, chunk, following, clock)
+        faults.hit("before-commit", step.id, "chunk", chunk)  # LEDG-4 crash tests
+    faults.hit("after-step", step.id, "chunk", chunk)
     return True
 
 
@@ -147,9 +182,12 @@ def _execute_top_step(
     )
 
 
-def _committed_paths(connection: Connection, run_id: int, chunk: int, paths: set[str]) -> set[str]:
-    """Child call paths already marked for this chunk (a person resumed from a Wait)."""
-    nested = [path for path in paths if "/" in path]
+def _committed_paths(
+    connection: Connection, run_id: int, chunk: int, paths: set[str], *, nested_only: bool = True
+) -> set[str]:
+    """Call paths already marked for this chunk (by default only child paths: a person
+    resumed from a Wait)."""
+    nested = [path for path in paths if "/" in path or not nested_only]
     if not nested:
         return set()
     statement = select(run_progress.c.call_path).where(
@@ -329,4 +367,4 @@ def _zero_row(run_id: int, call_path: str, position: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["FlowRun", "Issue", "apply_step", "execute_flow"]
+__all__ = ["FlowRun", "Issue", "apply_step", "execute_chunk", "execute_flow"]
