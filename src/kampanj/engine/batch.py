@@ -177,10 +177,13 @@ def run_batch(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_chunk: ChunkHook | None = None,
     claim: Callable[[Connection, int], None] | None = None,
+    execute_now: bool = True,
 ) -> StartedRun:
     """Run a batch campaign now, inline, and return its result (CMP-5..7).
 
     ``claim`` runs in the transaction creating the run (a scheduled run records its run id).
+    With ``execute_now=False`` the run is left ``running`` with its cohort qualified, for
+    workers to execute its chunks (DESIGN.md §5).
     """
     if chunk_size < 1:
         raise UserError("the chunk size must be at least 1")
@@ -274,6 +277,8 @@ def run_batch(
         )
         pin_flow(connection, run_id, campaign)
         set_status(connection, run_id, RunStatus.RUNNING, now, cohort=matching, qualified=qualified)
+        if not execute_now:
+            return StartedRun(result=load_result(connection, run_id), ignored=ignored)
     return StartedRun(
         result=resume_run(database, clock, run_id, on_chunk=on_chunk, definitions=definitions),
         ignored=ignored,
@@ -289,10 +294,19 @@ def resume_run(
     definitions: Definitions | None = None,
 ) -> RunResult:
     """Execute every step and chunk of a running run not yet committed, then finish it."""
+    flow = load_flow(database, clock, run_id, definitions=definitions)
+    finished = flow is not None and execute_flow(database, flow, clock, on_chunk=on_chunk)
+    return finish_run(database, clock, run_id, finished=finished)
+
+
+def load_flow(
+    database: Database, clock: Clock, run_id: int, *, definitions: Definitions | None = None
+) -> FlowRun | None:
+    """What executing a running run needs (its pinned flow, tokens); None if not running."""
     with database.read() as connection:
         row = load_run_row(connection, run_id)
         if RunStatus(row["status"]) is not RunStatus.RUNNING:
-            return load_result(connection, run_id)
+            return None
         stored = definitions if definitions is not None else read_definitions(connection)
         campaign = next((c for c in stored.campaigns if c.id == row["campaign_id"]), None)
         if campaign is None:
@@ -301,8 +315,11 @@ def resume_run(
         overrides = RunOverrides(
             values={n.casefold(): (n, v) for n, v in row["token_overrides"].items()}
         )
-        flow = _flow_run(connection, clock, stored, campaign, run_id, overrides)
-    finished = execute_flow(database, flow, clock, on_chunk=on_chunk)
+        return _flow_run(connection, clock, stored, campaign, run_id, overrides)
+
+
+def finish_run(database: Database, clock: Clock, run_id: int, *, finished: bool) -> RunResult:
+    """Mark the run completed if its flow is done and nobody is left; its result."""
     with database.begin() as connection:
         # Waiting people count as left (GEN-6): the run stays running until they finish.
         if finished and still_running(connection, run_id) and not members_left(connection, run_id):
