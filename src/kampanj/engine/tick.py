@@ -9,11 +9,12 @@
    then run (ORD-3), and process it with the clock set to its due time (GEN-4). Resumed
    people may wait again; anything due by now is processed in the same tick.
 
-One worker at a time: leases that let several workers share this come later.
+Workers share this through leases (engine/worker.py, engine/leases.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from kampanj.clock import Clock, FixedClock
 from kampanj.engine import delivery, faults, triggers
 from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import still_running
-from kampanj.engine.runs import MemberState, RunStatus, load_run_row
+from kampanj.engine.runs import MemberState, RunResult, RunStatus, load_run_row
 from kampanj.engine.schedule import (
     Scheduled,
     add_due_occurrences,
@@ -63,8 +64,15 @@ def interrupted_runs(connection: Connection) -> list[int]:
     return list(connection.execute(statement).scalars())
 
 
-def tick(database: Database, clock: Clock) -> TickReport:
-    """Run one tick at ``clock.now()``; see the module docstring."""
+Resume = Callable[[Database, Clock, int], RunResult]
+
+
+def tick(database: Database, clock: Clock, *, resume: Resume = resume_run) -> TickReport:
+    """Run one tick at ``clock.now()``; see the module docstring.
+
+    ``resume`` handles interrupted runs: workers pass one that enqueues their unfinished
+    chunks instead of executing them here (engine/worker.py).
+    """
     now = clock.now()
     report = TickReport()
     for run_id in recover_interrupted_starts(database, now):
@@ -72,7 +80,7 @@ def tick(database: Database, clock: Clock) -> TickReport:
     with database.read() as connection:
         interrupted = interrupted_runs(connection)
     for run_id in interrupted:
-        result = resume_run(database, clock, run_id)
+        result = resume(database, clock, run_id)
         report.add("resumed", runId=run_id, status=result.status.value)
     _drain_triggered(database, clock, report)
     for scheduled in add_due_occurrences(database, now):
