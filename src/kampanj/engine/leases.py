@@ -1,0 +1,75 @@
+"""Leases: which worker works on a run chunk or the scheduler tick, and until when.
+
+A lease is a row (name, owner, expires_at). Taking it is one transaction: insert it, or
+take it over when it expired (or is already ours). The holder renews it while working; a
+worker that dies stops renewing and, once the lease expires, another worker takes over
+(DESIGN.md §5). Leases decide who works on what; they are not what keeps a step from
+running twice: that is the progress marker re-checked under the run row lock (LEDG-1/2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kampanj.store.database import Database
+from kampanj.store.schema import lease
+
+TICK = "tick"
+
+
+def chunk_lease(run_id: int, chunk: int) -> str:
+    return f"run:{run_id}:chunk:{chunk}"
+
+
+def acquire(database: Database, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    """Take the lease ``name`` for ``owner`` until ``now + ttl``; False if someone else
+    holds a lease that has not expired."""
+    try:
+        with database.begin() as connection:
+            statement = select(lease.c.owner, lease.c.expires_at).where(lease.c.name == name)
+            held = connection.execute(statement.with_for_update()).first()
+            if held is None:
+                connection.execute(
+                    lease.insert().values(
+                        name=name, owner=owner, acquired_at=now, expires_at=now + ttl
+                    )
+                )
+                return True
+            if held.owner != owner and held.expires_at > now:
+                return False
+            connection.execute(
+                update(lease)
+                .where(lease.c.name == name)
+                .values(owner=owner, acquired_at=now, expires_at=now + ttl)
+            )
+            return True
+    except IntegrityError:
+        return False  # another worker inserted it first (PostgreSQL)
+
+
+def renew(database: Database, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    """Extend our lease; False when it is no longer ours (it expired and was taken over)."""
+    with database.begin() as connection:
+        result = connection.execute(
+            update(lease)
+            .where(lease.c.name == name, lease.c.owner == owner)
+            .values(expires_at=now + ttl)
+        )
+        return result.rowcount == 1
+
+
+def release(database: Database, name: str, owner: str) -> None:
+    with database.begin() as connection:
+        connection.execute(delete(lease).where(lease.c.name == name, lease.c.owner == owner))
+
+
+def live_chunk_leases(connection: Connection, run_id: int, now: datetime) -> set[int]:
+    """Chunks of the run a live worker holds right now."""
+    prefix = chunk_lease(run_id, 0)[:-1]
+    statement = select(lease.c.name).where(
+        lease.c.name.startswith(prefix, autoescape=True), lease.c.expires_at > now
+    )
+    return {int(name[len(prefix) :]) for name in connection.execute(statement).scalars()}

@@ -1,0 +1,1 @@
+"""Work distribution for `kampanj worker`: Huey storages carrying ids, never state."""
