@@ -20,7 +20,10 @@ from kampanj.cli.schedule import schedule_command
 from kampanj.cli.trace_view import show_trace
 from kampanj.clock import SystemClock
 from kampanj.engine.batch import run_batch
-from kampanj.engine.runs import RunResult, list_runs, load_result
+from kampanj.engine.runs import DEFAULT_CHUNK_SIZE, RunResult, list_runs, load_result
+from kampanj.engine.worker import unfinished_chunks
+from kampanj.queue.backends import open_queue
+from kampanj.queue.consumer import chunk_message
 from kampanj.tokens.overrides import parse_override_argument
 
 runs_app = typer.Typer(help="Runs and their per-step results.", invoke_without_command=True)
@@ -69,19 +72,42 @@ def run_command(
         str | None,
         typer.Option("--at", help="Schedule for this ISO-8601 time (naive = account zone)."),
     ] = None,
+    enqueue: Annotated[
+        bool,
+        typer.Option("--enqueue", help="Qualify now; `kampanj worker` processes execute it."),
+    ] = False,
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="Work queue URL (see `kampanj worker`).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="People per chunk (one transaction).", min=1)
+    ] = DEFAULT_CHUNK_SIZE,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a batch campaign now, inline, and show its per-step results (or schedule it)."""
+    """Run a batch campaign now, inline, and show its per-step results (or schedule it,
+    or hand it to workers with --enqueue)."""
     overrides = [parse_override_argument(t) for t in token or []]
     if at is not None:
         schedule_command(campaign, at, overrides, workspace, db, as_json)
         return
     database = open_database(db)
     try:
+        work = open_queue(queue, database.url) if enqueue else None
         started = run_batch(
-            database, SystemClock(), campaign, workspace=workspace, overrides=overrides
+            database,
+            SystemClock(),
+            campaign,
+            workspace=workspace,
+            overrides=overrides,
+            chunk_size=chunk_size,
+            execute_now=work is None,
         )
+        if work is not None:
+            run_id = started.result.run_id
+            for chunk in unfinished_chunks(database, run_id):
+                work.put(chunk_message(run_id, chunk))
+            work.close()
     finally:
         database.dispose()
     ignored = [issue.message for issue in started.ignored]

@@ -7,7 +7,6 @@ scheduled runs; a tick starts them when due and resumes waiting people.
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Sequence
 from types import FrameType
 from typing import Annotated, Any
@@ -30,6 +29,8 @@ from kampanj.engine.runs import RunResult
 from kampanj.engine.schedule import Scheduled, cancel, list_scheduled, schedule_run, upcoming
 from kampanj.engine.tick import TickReport, tick
 from kampanj.errors import UserError
+from kampanj.queue.backends import open_queue
+from kampanj.queue.consumer import Consumer, new_identity
 from kampanj.store.repositories.reading import read_definitions
 from kampanj.tokens.overrides import OverrideRequest
 
@@ -151,37 +152,71 @@ def tick_command(db: DbOption = None, as_json: JsonOption = False) -> None:
 @handle_user_errors
 def worker_command(
     interval: Annotated[
-        float, typer.Option("--interval", help="Seconds between ticks.", min=0.0)
+        float, typer.Option("--interval", help="Seconds between ticks (sweeps).", min=0.0)
     ] = 60.0,
     max_ticks: Annotated[
         int | None, typer.Option("--max-ticks", help="Stop after this many ticks.", min=1)
     ] = None,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="Work queue URL: sqlite:///PATH, redis://HOST:PORT/DB, postgresql://… "
+            "(default KAMPANJ_QUEUE_URL, else a SQLite file next to the database).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Run chunks executed at once.", min=1)
+    ] = 1,
+    lease_seconds: Annotated[
+        float,
+        typer.Option("--lease-seconds", help="How long a dead worker's chunk stays held.", min=0.1),
+    ] = 60.0,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Tick in a loop until SIGINT or SIGTERM (or --max-ticks); finishes the current tick."""
-    stop = threading.Event()
+    """Execute queued run chunks and tick in a loop until SIGINT or SIGTERM (or --max-ticks).
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
+    Several workers may share one database and queue (DESIGN.md §5); each finishes the
+    chunk step or tick it is in before stopping.
+    """
     database = open_database(db)
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    work = open_queue(queue, database.url)
     ticks = 0
     actions: list[dict[str, Any]] = []
+    consumer = Consumer(
+        database=database,
+        queue=work,
+        clock=SystemClock(),
+        worker=new_identity(lease_seconds),
+        concurrency=concurrency,
+        interval=interval,
+    )
+
+    def on_tick(report: TickReport) -> None:
+        nonlocal ticks
+        ticks += 1
+        actions.extend(report.actions)
+        if not as_json and report.actions:
+            _print_report(report)
+        if max_ticks is not None and ticks >= max_ticks:
+            consumer.stop.set()
+
+    consumer.on_tick = on_tick
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        consumer.stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     if not as_json:
-        console.print(f"worker started: a tick every {interval:g} s; stop with Ctrl-C")
+        console.print(
+            f"worker started: a tick every {interval:g} s, queue {work.url}; stop with Ctrl-C",
+            highlight=False,
+        )
     try:
-        while not stop.is_set():
-            report = tick(database, SystemClock())
-            ticks += 1
-            actions.extend(report.actions)
-            if not as_json and report.actions:
-                _print_report(report)
-            if max_ticks is not None and ticks >= max_ticks:
-                break
-            stop.wait(interval)
+        consumer.run()
     finally:
+        work.close()
         database.dispose()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
