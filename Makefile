@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # Backends the test suite runs on; CI and these machines have PostgreSQL on 127.0.0.1:5432.
 # On a laptop without PostgreSQL: make test KAMPANJ_TEST_BACKENDS=sqlite
 KAMPANJ_TEST_BACKENDS ?= sqlite,postgresql
+# Work queues the worker tests use (Redis on 127.0.0.1:6379); without Redis: KAMPANJ_TEST_QUEUES=sqlite
+KAMPANJ_TEST_QUEUES ?= sqlite,redis
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 10000
 
@@ -31,7 +33,7 @@ typecheck: $(STAMP)
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: lint typecheck
-	KAMPANJ_TEST_BACKENDS=$(KAMPANJ_TEST_BACKENDS) $(BIN)/pytest tests; \
+	KAMPANJ_TEST_BACKENDS=$(KAMPANJ_TEST_BACKENDS) KAMPANJ_TEST_QUEUES=$(KAMPANJ_TEST_QUEUES) $(BIN)/pytest tests; \
 	status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$status
