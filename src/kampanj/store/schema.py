@@ -492,3 +492,16 @@ lease = Table(
     Column("acquired_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# Errors and warnings steps record for a run (GEN-6; migration 0008): rows, so chunks
+# committing in parallel append without rewriting the run row.
+run_issue = Table(
+    "run_issue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("document", JsonDocument, nullable=False),
+    Index("ix_run_issue_run", "run_id", "id"),
+    sqlite_autoincrement=True,
+)
