@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from kampanj.errors import NotFoundError
-from kampanj.store.schema import run, run_member, run_step
+from kampanj.store.schema import run, run_issue, run_member, run_step
 
 DEFAULT_CHUNK_SIZE = 50_000  # people per step transaction; bounds lock time and memory
 
@@ -195,18 +195,31 @@ def add_issues(
     errors: Sequence[Issue] = (),
     warnings: Sequence[Issue] = (),
 ) -> None:
-    """Append errors and warnings to the run, in the caller's transaction."""
-    if not errors and not warnings:
-        return
-    row = connection.execute(select(run.c.errors, run.c.warnings).where(run.c.id == run_id)).one()
-    connection.execute(
-        update(run)
-        .where(run.c.id == run_id)
-        .values(
-            errors=[*row.errors, *(e.to_json() for e in errors)],
-            warnings=[*row.warnings, *(w.to_json() for w in warnings)],
-        )
+    """Append errors and warnings to the run, in the caller's transaction: rows of their
+    own, so chunks committing in parallel never rewrite the run row (DESIGN.md §5)."""
+    rows = [
+        *({"run_id": run_id, "kind": _ERROR, "document": e.to_json()} for e in errors),
+        *({"run_id": run_id, "kind": _WARNING, "document": w.to_json()} for w in warnings),
+    ]
+    if rows:
+        connection.execute(insert(run_issue), rows)
+
+
+_ERROR = "error"
+_WARNING = "warning"
+
+
+def _issues(connection: Connection, run_id: int) -> dict[str, list[Any]]:
+    """Issues recorded by steps, in the order they committed."""
+    found: dict[str, list[Any]] = {_ERROR: [], _WARNING: []}
+    statement = (
+        select(run_issue.c.kind, run_issue.c.document)
+        .where(run_issue.c.run_id == run_id)
+        .order_by(run_issue.c.id)
     )
+    for kind, document in connection.execute(statement):
+        found[kind].append(document)
+    return found
 
 
 def load_run_row(connection: Connection, run_id: int) -> Any:
@@ -219,6 +232,7 @@ def load_run_row(connection: Connection, run_id: int) -> Any:
 def load_result(connection: Connection, run_id: int) -> RunResult:
     """The GEN-6 result of a stored run."""
     row = load_run_row(connection, run_id)
+    issues = _issues(connection, run_id)
     steps = {
         s.call_path: StepResult(
             executed=s.executed,
@@ -244,8 +258,8 @@ def load_result(connection: Connection, run_id: int) -> RunResult:
         qualified=row["qualified"],
         waiting=_waiting(connection, run_id),
         steps=steps,
-        errors=tuple(row["errors"]),
-        warnings=tuple(row["warnings"]),
+        errors=(*row["errors"], *issues[_ERROR]),
+        warnings=(*row["warnings"], *issues[_WARNING]),
         token_overrides=dict(row["token_overrides"]),
     )
 
