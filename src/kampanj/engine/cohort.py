@@ -133,7 +133,7 @@ def _step_chunk(
     """One (step, chunk) transaction; the marker is re-checked under the run row lock, so
     two processes working on one run never execute a (step, chunk) twice (LEDG-2)."""
     with database.begin() as connection:
-        if not still_running(connection, flow.run_id):
+        if not still_running(connection, flow.run_id, shared=True):
             return False
         if _committed_paths(connection, flow.run_id, chunk, {step.id}, nested_only=False):
             return True
@@ -143,9 +143,13 @@ def _step_chunk(
     return True
 
 
-def still_running(connection: Connection, run_id: int) -> bool:
-    """Whether the run may take another step; locks the run row against a racing abort."""
-    statement = select(run.c.status).where(run.c.id == run_id).with_for_update()
+def still_running(connection: Connection, run_id: int, *, shared: bool = False) -> bool:
+    """Whether the run may take another step; locks the run row against a racing abort.
+
+    ``shared`` (a step transaction): FOR SHARE on PostgreSQL, so chunks of one run commit
+    in parallel while an abort or a status change (FOR UPDATE) waits for them all.
+    """
+    statement = select(run.c.status).where(run.c.id == run_id).with_for_update(read=shared)
     return bool(connection.execute(statement).scalar_one() == RunStatus.RUNNING.value)
 
 
@@ -315,7 +319,8 @@ def _record(
 ) -> None:
     """Add one chunk's counts to the step's row of the run result (GEN-6)."""
     key = (run_step.c.run_id == run_id, run_step.c.call_path == call_path)
-    row = connection.execute(select(run_step).where(*key)).mappings().first()
+    # Locked: chunks of one run committing in parallel add to the same row.
+    row = connection.execute(select(run_step).where(*key).with_for_update()).mappings().first()
     if row is None:  # a child's step missing from the rows written at run start
         last = select(func.max(run_step.c.position)).where(run_step.c.run_id == run_id)
         position = (connection.execute(last).scalar() or 0) + 1
