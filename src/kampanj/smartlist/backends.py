@@ -18,6 +18,9 @@ class PerBackend(ColumnElement[bool]):
     """``sqlite`` when compiled for SQLite, ``default`` otherwise."""
 
     type = Boolean()
+    # Both forms are comparisons (IN, EXISTS, >=): without this, SQLAlchemy writes
+    # ``… = 1`` after them on SQLite, which hides an ``IN`` from SQLite's planner.
+    _is_implicitly_boolean = True
     # The two forms carry their own bound parameters; statements holding this element
     # are compiled per execution rather than cached.
     inherit_cache = False

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Float, cast, func, not_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Float,
+    cast,
+    func,
+    literal_column,
+    not_,
+    select,
+    true,
+    union_all,
+)
 
 from kampanj.model.activities import ActivityTypeDef
 from kampanj.model.smartlists import Condition, Rule
@@ -51,6 +63,9 @@ class ActivityPlan:
     """The window resolved against the clock (explain shows its bounds)."""
     retained_since: datetime | None
     """Activities before this instant are invisible (ACT-8); None keeps everything."""
+    value_only: bool = False
+    """True when the primary value is the only column tested besides type and date, so
+    PostgreSQL can answer from ``ix_activity_type_date_value`` alone (see `value_split`)."""
 
 
 def activity_plan(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> ActivityPlan:
@@ -63,6 +78,7 @@ def activity_plan(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> Act
             f"{name} is an activity filter: put conditions under its attributes (SL-1)"
         )
     conditions: list[ColumnElement[bool]] = []
+    attribute_constraints = 0
     if rule.primary is not None:
         conditions.append(primary_sql(rule.primary, entry, ctx))
     window = DEFAULT_ACTIVITY_WINDOW
@@ -80,6 +96,7 @@ def activity_plan(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> Act
             minimum = int(number_value(condition.values[0]))
         else:
             conditions.append(constraint_sql(activity_type, spec.name, operator, condition, ctx))
+            attribute_constraints += 1
     window_test = temporal_test(window.operator, window.values, ctx.moment, by_day=False)
     # Type and window first: they are the index range; the rest filters inside it.
     where: list[ColumnElement[bool]] = [
@@ -100,7 +117,53 @@ def activity_plan(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> Act
         window=window,
         window_test=window_test,
         retained_since=retained_since,
+        value_only=rule.primary is not None and not attribute_constraints,
     )
+
+
+VALUE_INDEX_BYTES = 2000
+"""Primary values up to this size (bytes, empty counted as 0) are carried in PostgreSQL's
+partial index ``ix_activity_type_date_value`` (migration 0009); a b-tree entry is limited
+to about 2.7 kB, so longer ones are left to ``ix_activity_value_long``. The two index
+predicates and `value_split` must stay textually the same expression."""
+
+
+def value_split() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(short, long): the row's primary value fits ``ix_activity_type_date_value`` or not.
+
+    Exactly one of the two holds for every row (``coalesce`` keeps NULL out), so the union
+    of the two branches is the original row set. The constants are written into the SQL,
+    not bound: PostgreSQL uses a partial index only when it can prove the query implies the
+    index predicate, which it cannot do through a parameter.
+    """
+    size = func.octet_length(
+        func.coalesce(activity.c.primary_attribute_value, literal_column("''"))
+    )
+    limit: ColumnElement[int] = literal_column(str(VALUE_INDEX_BYTES))
+    return size <= limit, size > limit
+
+
+def _split_rows(plan: ActivityPlan) -> CompoundSelect[Any]:
+    """``person_id`` of the matching rows as short-value and long-value branches."""
+    short, long = value_split()
+    return union_all(
+        select(activity.c.person_id).where(*plan.where, short),
+        select(activity.c.person_id).where(*plan.where, long),
+    )
+
+
+def _has_activity(plan: ActivityPlan, ctx: CompileContext) -> ColumnElement[bool]:
+    """The person has at least one matching activity.
+
+    Over the whole database, a test of the primary value alone reads the value from the
+    index on PostgreSQL (two partial-index branches, see `value_split`) instead of
+    fetching every activity in the window from the table; SQLite's covering index holds
+    the value already.
+    """
+    plain = ctx.person_in(activity.c.person_id, *plan.where)
+    if ctx.placement is Placement.PERSON or not plan.value_only:
+        return plain
+    return per_backend(sqlite=plain, default=ctx.person.c.id.in_(_split_rows(plan)))
 
 
 def _window_inside(test: TemporalTest, since: datetime) -> bool:
@@ -165,11 +228,11 @@ def compile_activity(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> 
     """Activity filter: count ≥ minimum; inactivity filter: count = 0 (SL-22, SL-23)."""
     plan = activity_plan(rule, entry, ctx)
     if entry.kind is RuleKind.INACTIVITY:
-        return not_(ctx.person_in(activity.c.person_id, *plan.where))
+        return not_(_has_activity(plan, ctx))
     if plan.minimum <= 0:
         return true()
     if plan.minimum == 1:
-        return ctx.person_in(activity.c.person_id, *plan.where)
+        return _has_activity(plan, ctx)
     counted = (
         select(func.count())
         .where(activity.c.person_id == ctx.person.c.id, *plan.where)
@@ -188,6 +251,11 @@ def compile_activity(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> 
         .group_by(activity.c.person_id)
         .having(func.count() >= plan.minimum)
     )
+    if plan.value_only:
+        rows = _split_rows(plan).subquery()
+        frequent = (
+            select(rows.c.person_id).group_by(rows.c.person_id).having(func.count() >= plan.minimum)
+        )
     return per_backend(sqlite=counted, default=ctx.person.c.id.in_(frequent))
 
 
