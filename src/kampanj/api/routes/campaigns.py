@@ -11,6 +11,7 @@ from kampanj.api.campaign_views import is_requestable, lead_database_json, load_
 from kampanj.api.envelope import (
     BUSINESS_RULE,
     INVALID_REQUEST,
+    LEAD_NOT_FOUND,
     OBJECT_NOT_FOUND,
     ApiError,
     Issue,
@@ -30,6 +31,13 @@ from kampanj.api.requests import (
 from kampanj.api.security import Executor, Reader
 from kampanj.api.tree import Tree
 from kampanj.api.validation import graph_errors
+from kampanj.engine.request_rules import WEB_SERVICE_API
+from kampanj.engine.requests import (
+    DUPLICATE_PEOPLE,
+    OVERRIDE_IGNORED,
+    UNKNOWN_PEOPLE,
+    request_campaign,
+)
 from kampanj.engine.schedule import schedule_run
 from kampanj.errors import UserError
 from kampanj.model.campaigns import CampaignType
@@ -166,4 +174,68 @@ def schedule_campaign(
         raise ApiError(INVALID_REQUEST, str(error)) from None
     warnings = [Issue(code=INVALID_REQUEST, message=m) for m in scheduled.ignored]
     item = {"id": campaign_id, "runId": None, "scheduledRunId": scheduled.scheduled.id}
+    return success_body(Reply(result=[item], warnings=warnings))
+
+
+_REQUEST_WARNINGS = {  # engine warning → API-18 code
+    DUPLICATE_PEOPLE: "1036",
+    UNKNOWN_PEOPLE: LEAD_NOT_FOUND,
+    OVERRIDE_IGNORED: INVALID_REQUEST,
+}
+
+
+def _lead_ids(raw: object) -> list[int]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ApiError(INVALID_REQUEST, "input.leads must be an array of {id} objects")
+    ids = []
+    for item in raw:
+        value = item.get("id") if isinstance(item, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(INVALID_REQUEST, f"input.leads: {item!r} has no integer id")
+        ids.append(value)
+    return ids
+
+
+@router.post("/campaigns/{campaign_id:int}/trigger.json")
+def trigger_campaign(
+    caller: Executor,
+    campaign_id: int,
+    document: Annotated[Any, Depends(optional_json_body)],
+) -> dict[str, Any]:
+    """Request Campaign for up to 100 leads with token overrides (API-16..18, REQ-4)."""
+    options = body_object(document).get("input") or {}
+    if not isinstance(options, dict):
+        raise ApiError(INVALID_REQUEST, "input must be an object")
+    raw_tokens = options.get("tokens") or []
+    if not isinstance(raw_tokens, list) or not all(isinstance(t, dict) for t in raw_tokens):
+        raise ApiError(INVALID_REQUEST, "tokens must be an array of {name, value} objects")
+    tokens = [
+        OverrideRequest(name=str(t.get("name", "")), value=str(t.get("value", "")))
+        for t in raw_tokens
+    ]
+    leads = _lead_ids(options.get("leads"))
+    context = caller.context
+    with context.database.read() as connection:
+        found = next(
+            (c for c in read_definitions(connection).campaigns if c.id == campaign_id), None
+        )
+    if found is None:
+        raise ApiError(OBJECT_NOT_FOUND, f"Campaign {campaign_id} not found")
+    caller.check_workspace(found.workspace, f"campaign {campaign_id}")
+    result = request_campaign(
+        context.database,
+        context.clock,
+        campaign_id,
+        leads,
+        tokens=tokens,
+        source=WEB_SERVICE_API,
+        requested_by=caller.user.name,
+    )
+    warnings = [
+        Issue(code=_REQUEST_WARNINGS.get(w.code, INVALID_REQUEST), message=w.message)
+        for w in result.warnings
+    ]
+    item = {"id": campaign_id, "runId": result.run_id}
     return success_body(Reply(result=[item], warnings=warnings))
