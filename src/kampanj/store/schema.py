@@ -242,7 +242,10 @@ activity = Table(
     Index("ix_activity_person_type_date", "person_id", "activity_type_id", "activity_date"),
     # Set scans by type and time (activity filters over the whole database), answered
     # from the index alone. Migration 0003 creates it; on PostgreSQL it is
-    # (activity_type_id, activity_date) INCLUDE (person_id), without the primary value.
+    # (activity_type_id, activity_date) INCLUDE (person_id), without the primary value;
+    # migration 0009 adds PostgreSQL-only partial indexes that carry values up to 2000
+    # bytes (ix_activity_type_date_value) and find longer ones (ix_activity_value_long),
+    # see smartlist/compile_activities.value_split.
     Index(
         "ix_activity_type_date_cover",
         "activity_type_id",
