@@ -15,7 +15,7 @@ from kampanj.clock import FixedClock
 from kampanj.engine.activation import activate, deactivate
 from kampanj.engine.batch import run_batch
 from kampanj.engine.events import record_event
-from kampanj.engine.runs import RunKind, RunStatus
+from kampanj.engine.runs import RunKind, RunStatus, load_result
 from kampanj.engine.tick import tick
 from kampanj.engine.triggers import dispatch, drain
 from kampanj.errors import UserError
@@ -284,7 +284,9 @@ def test_a_self_firing_campaign_stops_at_the_causation_limit(
     )
     fired = runs(database)
     assert len(fired) == 26 and fired[-1]["causation_depth"] == 25
-    assert [w["code"] for w in fired[-1]["warnings"]] == ["CAUSATION_LIMIT"]
+    with database.read() as connection:
+        last = load_result(connection, fired[-1]["id"])
+    assert [w["code"] for w in last.warnings] == ["CAUSATION_LIMIT"]
 
 
 def test_an_activity_committed_after_a_higher_id_is_not_skipped(
