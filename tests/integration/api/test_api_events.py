@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from apisupport import Api, error_code
 from sqlalchemy import select
 
-from kampanj.store.schema import activity
+from kampanj.services.apply import apply_paths
+from kampanj.store.schema import activity, run
 
 
 def _activities(api: Api, type_id: int) -> list[Any]:
@@ -89,3 +91,33 @@ def test_external_activities(api: Api) -> None:
             == code
         )
     assert len(_activities(api, 100001)) == 1
+
+
+FORM_TRIGGER = """\
+workspace: EMEA
+folders:
+  - name: Regional
+    campaigns:
+      - name: Form Follow-up
+        active: true
+        smartList:
+          triggers:
+            - Fills Out Form: {}
+        flow:
+          - Change Data Value: {attribute: Title, newValue: Filled}
+"""
+
+
+def test_a_form_fill_fires_a_trigger_campaign(api: Api, tmp_path: Path) -> None:
+    """ACT-6 / CMP-14: activities written through the API are offered to triggers."""
+    path = tmp_path / "trigger.yaml"
+    path.write_text(FORM_TRIGGER, encoding="utf-8")
+    apply_paths(api.database, [path], clock=api.clock)
+    api.post(
+        "/rest/v1/leads/submitForm.json",
+        {"formId": 7, "input": [{"leadFormFields": {"email": "ann@example.com"}}]},
+    )
+    follow_up = api.ids("campaign")["Form Follow-up"]
+    with api.database.read() as connection:
+        fired = connection.execute(select(run.c.campaign_id)).scalars().all()
+    assert fired == [follow_up]

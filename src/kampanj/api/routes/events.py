@@ -26,6 +26,7 @@ from kampanj.api.people import API_SOURCE, Action, UpsertContext, upsert
 from kampanj.api.requests import body_object, input_records, json_body
 from kampanj.api.security import Caller, Writer
 from kampanj.api.tree import FolderRow, Tree
+from kampanj.api.triggers import offer_to_triggers
 from kampanj.ingest.account import account_zone
 from kampanj.model.activities import (
     CUSTOM_ACTIVITY_TYPE_MIN_ID,
@@ -119,6 +120,7 @@ def push_leads(caller: Writer, document: Annotated[Any, Depends(json_body)]) -> 
                 for person_id in _created_or_updated(results)
             ],
         )
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=results))
 
 
@@ -160,6 +162,7 @@ def submit_form(caller: Writer, document: Annotated[Any, Depends(json_body)]) ->
                 )
             )
         insert_activities(connection, rows)
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=results))
 
 
@@ -225,4 +228,5 @@ def external_activities(
         if missing:
             raise ApiError(LEAD_NOT_FOUND, f"Lead {missing[0]!r} not found")
         insert_activities(connection, rows)
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=[{"status": "added"} for _ in rows]))

@@ -37,6 +37,7 @@ from kampanj.api.requests import (
     json_body,
 )
 from kampanj.api.security import Reader, Writer
+from kampanj.api.triggers import offer_to_triggers
 from kampanj.ingest.account import account_zone
 from kampanj.model.conversions import ValueConversionError, text_parser
 from kampanj.model.fields import FieldDef, FieldRegistry
@@ -104,6 +105,7 @@ def sync_leads(caller: Writer, document: Annotated[Any, Depends(json_body)]) -> 
             now=now,
         )
         result = upsert(connection, context, records)
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=result))
 
 
@@ -203,6 +205,7 @@ def delete_leads(caller: Writer, document: Annotated[Any, Depends(json_body)]) -
             deleted[person_id] = False  # a repeated id is deleted once
         else:
             result.append(skipped(LEAD_NOT_FOUND, "Lead not found", id=person_id))
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=result))
 
 

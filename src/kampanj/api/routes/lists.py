@@ -30,6 +30,7 @@ from kampanj.api.requests import (
 from kampanj.api.routes.leads import lead_json, wanted_fields
 from kampanj.api.security import Caller, Reader, Writer
 from kampanj.api.tree import Tree
+from kampanj.api.triggers import offer_to_triggers
 from kampanj.model.activities import StandardActivity
 from kampanj.model.names import fold
 from kampanj.store.activities_repo import activity_row, insert_activities
@@ -185,6 +186,7 @@ def add_to_list(
                 connection,
                 [_change_activity(p, row, StandardActivity.ADD_TO_LIST, now) for p in joining],
             )
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=result))
 
 
@@ -223,6 +225,7 @@ def remove_from_list(
                 connection,
                 [_change_activity(p, row, StandardActivity.REMOVE_FROM_LIST, now) for p in leaving],
             )
+    offer_to_triggers(caller.context)
     return success_body(Reply(result=result))
 
 
