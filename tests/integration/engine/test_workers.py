@@ -26,6 +26,9 @@ import pytest
 import sqlalchemy as sa
 from enginesupport import build
 
+from kampanj.clock import SystemClock
+from kampanj.engine.activation import activate
+from kampanj.engine.events import record_event
 from kampanj.engine.faults import FAULT_ENV
 from kampanj.store import schema
 from kampanj.store.database import Database
@@ -35,6 +38,7 @@ REDIS_URL = os.environ.get("KAMPANJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 PEOPLE = 3_000
 CHUNK = 200  # 15 chunks
 KILLED_CHUNK = 3
+EVENTS = 400  # half recorded before the workers start, half while they run
 DEADLINE_SECONDS = 600.0  # a hung worker fails the test instead of hanging it
 KAMPANJ = str(Path(sys.executable).parent / "kampanj")
 
@@ -53,6 +57,12 @@ folders:
           - Change Score: {scoreName: Lead Score, change: "+1000"}
           - Interesting Moment: {type: Web, description: "scored {{lead.Lead Score}}"}
           - Add to List: Hot
+      - name: Visitors
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Change Data Value: {attribute: Title, newValue: "visited"}
+          - Interesting Moment: {type: Web, description: "visit"}
+        schedule: {qualification: every time}
 """
 
 
@@ -110,6 +120,29 @@ def _status(database: Database, run_id: int) -> str:
         return str(connection.execute(statement).scalar_one())
 
 
+def _visit(database: Database, numbers: range) -> None:
+    """Web visits by persons ``numbers``, left for the workers' dispatch (ORD-5)."""
+    for n in numbers:
+        record_event(database, SystemClock(), "Visit Webpage", person_id=n, offer=False)
+
+
+def _settled(database: Database, run_id: int) -> bool:
+    """The batch run completed, no run is left queued or running and every visitor's
+    trigger flow has run (several visits may share one micro-batched run, ORD-5)."""
+    if _status(database, run_id) != "completed":
+        return False
+    with database.read() as connection:
+        unfinished = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.run)
+            .where(schema.run.c.status.in_(("queued", "running")))
+        ).scalar_one()
+        visited = connection.execute(
+            sa.text("SELECT count(*) FROM person WHERE title = 'visited'")
+        ).scalar_one()
+    return unfinished == 0 and visited == EVENTS
+
+
 def _wait_until(condition: Any, what: str) -> None:
     """Poll the ledger (or a process) until ``condition()`` holds; fail at the deadline."""
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -128,6 +161,8 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
     )
     run_id = started["runId"]
     assert started["status"] == "running" and started["qualified"] == PEOPLE
+    activate(database, SystemClock(), "Visitors")
+    _visit(database, range(1, EVENTS // 2 + 1))
 
     # Alone, the armed worker takes chunks in queue order and dies inside chunk 3's s2.
     doomed = _worker(database_url, queue_url, fault=f"before-commit:s2:chunk:{KILLED_CHUNK}")
@@ -137,7 +172,8 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
 
     workers = [_worker(database_url, queue_url) for _ in range(2)]
     try:
-        _wait_until(lambda: _status(database, run_id) == "completed", "the run to complete")
+        _visit(database, range(EVENTS // 2 + 1, EVENTS + 1))
+        _wait_until(lambda: _settled(database, run_id), "every run to complete")
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -147,9 +183,14 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
     with database.read() as connection:
         activity = schema.activity
         per_person = connection.execute(
-            sa.select(activity.c.person_id, activity.c.activity_type_id, sa.func.count())
+            sa.select(
+                activity.c.person_id,
+                activity.c.campaign_id,
+                activity.c.activity_type_id,
+                sa.func.count(),
+            )
             .where(activity.c.campaign_id.is_not(None))
-            .group_by(activity.c.person_id, activity.c.activity_type_id)
+            .group_by(activity.c.person_id, activity.c.campaign_id, activity.c.activity_type_id)
         ).all()
         scores = dict(connection.execute(sa.text("SELECT id, lead_score FROM person")).all())
         listed = connection.execute(sa.select(sa.func.count()).select_from(schema.list_member))
@@ -162,10 +203,11 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
         leases = connection.execute(sa.select(sa.func.count()).select_from(schema.lease))
         assert leases.scalar_one() == 0
         assert listed.scalar_one() == PEOPLE
-    # Every person: each flow activity exactly once (Change Score, Interesting Moment,
-    # Added to List), the score changed once.
-    assert {count for _, _, count in per_person} == {1}
-    assert len(per_person) == 3 * PEOPLE
-    assert len({person for person, _, _ in per_person}) == PEOPLE
+    # Every person: each batch flow activity exactly once (Change Score, Interesting
+    # Moment, Added to List), the score changed once; each visitor's trigger flow
+    # (Data Value Change, Interesting Moment) exactly once.
+    assert {row[3] for row in per_person} == {1}
+    assert len(per_person) == 3 * PEOPLE + 2 * EVENTS
+    assert len({row[0] for row in per_person}) == PEOPLE
     assert sorted(scores.values()) == [n + 1000 for n in range(1, PEOPLE + 1)]
     assert steps == {"s1": PEOPLE, "s2": PEOPLE, "s3": PEOPLE}
