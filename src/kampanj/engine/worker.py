@@ -40,14 +40,16 @@ class WorkerIdentity:
     lease_ttl: timedelta
 
 
-def unfinished_chunks(database: Database, run_id: int) -> list[int]:
-    """Chunks of the run with people still to take a step now (not waiting)."""
+def unfinished_chunks(database: Database, run_id: int, chunk: int | None = None) -> list[int]:
+    """Chunks of the run (or just ``chunk``) with people still to take a step now."""
     statement = (
         select(run_member.c.chunk)
         .where(run_member.c.run_id == run_id, run_member.c.state == MemberState.ACTIVE.value)
         .distinct()
         .order_by(run_member.c.chunk)
     )
+    if chunk is not None:
+        statement = statement.where(run_member.c.chunk == chunk)
     with database.read() as connection:
         return list(connection.execute(statement).scalars())
 
@@ -66,7 +68,10 @@ def run_chunk(
     database: Database, clock: Clock, worker: WorkerIdentity, run_id: int, chunk: int
 ) -> str:
     """Execute one chunk of a running run under its lease: ``done``, ``held`` (another live
-    worker has it), ``stopped`` (run no longer running, or the lease was lost)."""
+    worker has it), ``stopped`` (run no longer running, or the lease was lost), ``idle``
+    (nothing left in the chunk: a repeated message)."""
+    if not unfinished_chunks(database, run_id, chunk):
+        return "idle"
     name = leases.chunk_lease(run_id, chunk)
     ttl = worker.lease_ttl
     if not leases.acquire(database, name, worker.owner, clock.now(), ttl):

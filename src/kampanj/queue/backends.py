@@ -1,8 +1,9 @@
 """The work queue named by ``KAMPANJ_QUEUE_URL`` (or ``--queue``): SQLite, Redis, PostgreSQL.
 
 Messages are small JSON documents of ids (``{"kind": "chunk", "run": R, "chunk": C}``,
-``{"kind": "tick"}``): the database is the ledger, the queue only says "look at this now",
-so a lost message costs a delay until the next sweep, never work (DESIGN.md §5).
+``{"kind": "tick"}``, ``{"kind": "dispatch"}``): the database is the ledger, the queue
+only says "look at this now", so a lost message costs a delay until the next sweep,
+never work (DESIGN.md §5).
 """
 
 from __future__ import annotations

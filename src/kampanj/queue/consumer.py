@@ -90,8 +90,8 @@ class Consumer:
             if outcome == "done":
                 with self._lock:
                     self.chunks_done += 1
-        elif kind == "tick":
-            self._tick()
+        elif kind in ("tick", "dispatch"):
+            self._tick()  # a tick offers new activities to triggers too
 
     def _sweep(self) -> None:
         while not self.stop.is_set():
