@@ -65,7 +65,13 @@ def enqueue_run(database: Database, clock: Clock, run_id: int, enqueue: Enqueue)
 
 
 def run_chunk(
-    database: Database, clock: Clock, worker: WorkerIdentity, run_id: int, chunk: int
+    database: Database,
+    clock: Clock,
+    worker: WorkerIdentity,
+    run_id: int,
+    chunk: int,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> str:
     """Execute one chunk of a running run under its lease: ``done``, ``held`` (another live
     worker has it), ``stopped`` (run no longer running, or the lease was lost), ``idle``
@@ -81,8 +87,8 @@ def run_chunk(
         if flow is None:
             return "stopped"
 
-        def keep() -> bool:
-            return leases.renew(database, name, worker.owner, clock.now(), ttl)
+        def keep() -> bool:  # a stopping worker leaves the rest to the sweep
+            return not stopping() and leases.renew(database, name, worker.owner, clock.now(), ttl)
 
         done = execute_chunk(database, flow, clock, chunk, keep=keep)
         finish_run(database, clock, run_id, finished=done)

@@ -85,7 +85,12 @@ class Consumer:
         kind = message.get("kind")
         if kind == "chunk":
             outcome = run_chunk(
-                self.database, self.clock, self.worker, int(message["run"]), int(message["chunk"])
+                self.database,
+                self.clock,
+                self.worker,
+                int(message["run"]),
+                int(message["chunk"]),
+                stopping=self.stop.is_set,
             )
             if outcome == "done":
                 with self._lock:
