@@ -64,6 +64,15 @@ def enqueue_run(database: Database, clock: Clock, run_id: int, enqueue: Enqueue)
     return len(chunks)
 
 
+def hand_over(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> RunResult:
+    """Send every chunk of a freshly qualified run to the workers; a run with nobody in it
+    completes at once. The run's result."""
+    chunks = unfinished_chunks(database, run_id)
+    for chunk in chunks:
+        enqueue(run_id, chunk)
+    return finish_run(database, clock, run_id, finished=not chunks)
+
+
 def run_chunk(
     database: Database,
     clock: Clock,

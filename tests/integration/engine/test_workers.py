@@ -24,12 +24,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from enginesupport import build
+from enginesupport import build, cli
 
 from kampanj.clock import SystemClock
 from kampanj.engine.activation import activate
 from kampanj.engine.events import record_event
 from kampanj.engine.faults import FAULT_ENV
+from kampanj.queue.backends import open_queue
 from kampanj.store import schema
 from kampanj.store.database import Database
 
@@ -211,3 +212,17 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
     assert len({row[0] for row in per_person}) == PEOPLE
     assert sorted(scores.values()) == [n + 1000 for n in range(1, PEOPLE + 1)]
     assert steps == {"s1": PEOPLE, "s2": PEOPLE, "s3": PEOPLE}
+
+
+def test_an_enqueued_run_nobody_qualifies_for_completes_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`run --enqueue` sends one message per chunk; with no cohort it sends none and the
+    run is completed without a worker (GEN-6)."""
+    build(database_url, tmp_path, world=WORLD, people="email,leadScore\nz@x.com,0\n")
+    queue = f"sqlite:///{tmp_path / 'queue.db'}"
+    result = json.loads(
+        cli(*("run", "Big", "--enqueue", "--queue", queue, "--db", database_url, "--json")).stdout
+    )
+    assert (result["status"], result["qualified"]) == ("completed", 0)
+    assert open_queue(queue, database_url).size() == 0
