@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +22,7 @@ from kampanj.cli.trace_view import show_trace
 from kampanj.clock import SystemClock
 from kampanj.engine.batch import run_batch
 from kampanj.engine.runs import DEFAULT_CHUNK_SIZE, RunResult, list_runs, load_result
-from kampanj.engine.worker import unfinished_chunks
+from kampanj.engine.worker import hand_over
 from kampanj.queue.backends import open_queue
 from kampanj.queue.consumer import chunk_message
 from kampanj.tokens.overrides import parse_override_argument
@@ -104,9 +105,13 @@ def run_command(
             execute_now=work is None,
         )
         if work is not None:
-            run_id = started.result.run_id
-            for chunk in unfinished_chunks(database, run_id):
-                work.put(chunk_message(run_id, chunk))
+            queued = work
+
+            def send(run_id: int, chunk: int) -> None:
+                queued.put(chunk_message(run_id, chunk))
+
+            result = hand_over(database, SystemClock(), started.result.run_id, send)
+            started = replace(started, result=result)
             work.close()
     finally:
         database.dispose()
