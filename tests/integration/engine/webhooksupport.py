@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from enginesupport import cli
 
 from kampanj.clock import FixedClock
-from kampanj.engine.runs import RunKind, create_run
+from kampanj.engine.runs import RunKind, create_run, load_result
 from kampanj.engine.steps.base import StepEnv, StepOutcome
 from kampanj.engine.steps.webhook import call_webhook
 from kampanj.smartlist.evaluation import compile_context
@@ -232,9 +232,12 @@ def outbox_rows(database: Database) -> list[Any]:
 
 
 def run_row(database: Database, run_id: int) -> Any:
+    """The run's row, errors and warnings as its GEN-6 result lists them (``run_issue``)."""
     with database.read() as connection:
         statement = sa.select(schema.run).where(schema.run.c.id == run_id)
-        return connection.execute(statement).mappings().one()
+        row = dict(connection.execute(statement).mappings().one())
+        result = load_result(connection, run_id)
+    return {**row, "errors": list(result.errors), "warnings": list(result.warnings)}
 
 
 def person(database: Database, person_id: int) -> dict[str, Any]:
