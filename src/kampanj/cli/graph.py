@@ -19,8 +19,8 @@ from kampanj.cli.common import (
 )
 from kampanj.cli.graph_formats import to_dot, to_json, to_text
 from kampanj.cli.graph_svg import to_svg
+from kampanj.definitions.lookup import find_campaign
 from kampanj.definitions.validate import validate_with_graph
-from kampanj.engine.batch import find_campaign
 from kampanj.model.call_graph import CallGraph
 from kampanj.model.names import fold
 from kampanj.store.definitions_repo import read_definitions

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 
 from kampanj.clock import Clock
-from kampanj.engine.batch import find_campaign
+from kampanj.definitions.lookup import find_campaign
 from kampanj.engine.runs import MemberState, RunResult, RunStatus, load_result, set_status
 from kampanj.errors import NotFoundError, UserError
 from kampanj.store.database import Database

@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from kampanj.clock import Clock
+from kampanj.definitions.lookup import find_campaign
 from kampanj.definitions.validate import validate
 from kampanj.engine import triggers
-from kampanj.engine.batch import check_steps, find_campaign
+from kampanj.engine.batch import check_steps
 from kampanj.errors import UserError
 from kampanj.model.campaigns import Campaign, CampaignType
 from kampanj.store.database import Database

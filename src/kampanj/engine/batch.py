@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from kampanj.clock import Clock
-from kampanj.definitions.findings import Severity
-from kampanj.definitions.validate import validate
+from kampanj.definitions.lookup import find_campaign
 from kampanj.engine import execute, qualify
 from kampanj.engine.cohort import (
     ChunkHook,
@@ -33,12 +31,12 @@ from kampanj.engine.runs import (
 )
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
 from kampanj.engine.trigger_facts import load_trigger_facts
+from kampanj.engine.validity import problems_of
 from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.campaigns import Campaign, CampaignType
 from kampanj.model.settings import MAX_EXECUTE_DEPTH
-from kampanj.smartlist.catalogue import match_key
 from kampanj.smartlist.compiler import compile_campaign_rules
 from kampanj.smartlist.evaluation import compile_context
 from kampanj.store.database import Database
@@ -49,7 +47,6 @@ from kampanj.tokens.overrides import OverrideRequest, RunOverrides, check_overri
 from kampanj.tokens.stored import load_token_tree
 
 OVERRIDE_IGNORED = "TOKEN_OVERRIDE_IGNORED"  # TOK-17 (API warning 1003)
-_NOT_COUNTED = frozenset({"EXE_CYCLE", "EXE_DEPTH"})  # CMP-3: call-graph findings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,30 +55,6 @@ class StartedRun:
 
     result: RunResult
     ignored: tuple[Issue, ...]
-
-
-def find_campaign(definitions: Definitions, name: str, workspace: str | None) -> Campaign:
-    """A campaign by name or ``Folder/…/Name`` path (any case), optionally in one workspace."""
-    candidates = [
-        c
-        for c in definitions.campaigns
-        if workspace is None or match_key(c.workspace) == match_key(workspace)
-    ]
-    wanted = match_key(name)
-    found = [
-        c
-        for c in candidates
-        if wanted in (match_key(c.name), match_key("/".join((*c.folder, c.name))))
-    ]
-    if len(found) == 1:
-        return found[0]
-    if found:
-        paths = "; ".join(f"{c.workspace}: {'/'.join((*c.folder, c.name))}" for c in found)
-        raise UserError(f"{name!r} names {len(found)} campaigns ({paths}); write the path")
-    close = difflib.get_close_matches(name, [c.name for c in candidates], n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    where = f" in workspace {workspace!r}" if workspace else ""
-    raise NotFoundError(f"there is no campaign named {name!r}{where}{hint}")
 
 
 def check_runnable(campaign: Campaign) -> None:
@@ -119,19 +92,6 @@ def check_steps(campaign: Campaign, definitions: Definitions | None = None) -> N
 def _max_depth(definitions: Definitions) -> int:
     settings = definitions.settings
     return MAX_EXECUTE_DEPTH if settings is None else settings.max_execute_depth
-
-
-def _invalid(definitions: Definitions, campaign: Campaign) -> list[str]:
-    """CMP-3 ``Invalid``: error findings on the campaign's own smart list or flow."""
-    return [
-        f.message
-        for f in validate(definitions)
-        if f.severity is Severity.ERROR
-        and f.code not in _NOT_COUNTED
-        and (
-            f.campaign_id == campaign.id or (f.campaign_id is None and f.campaign == campaign.name)
-        )
-    ]
 
 
 def _flow_run(
@@ -213,7 +173,7 @@ def run_batch(
         )
         if claim is not None:
             claim(connection, run_id)
-    problems = _invalid(definitions, campaign)
+    problems = problems_of(definitions, campaign).messages
     with database.begin() as connection:
         ctx = compile_context(
             connection, clock, workspace=campaign.workspace, definitions=definitions

@@ -242,7 +242,7 @@ def _call_reason(
             ],
         )
         return INVALID_CAMPAIGN
-    if _unsupported(child):
+    if unsupported_by_engine(child):
         add_issues(
             connection,
             flow.run_id,
@@ -258,7 +258,8 @@ def _call_reason(
     return None
 
 
-def _unsupported(child: Campaign) -> bool:
+def unsupported_by_engine(child: Campaign) -> bool:
+    """Does the flow have a step the run engine does not execute yet."""
     allowed = {*STEP_FUNCTIONS, *CALL_STEPS}
     return any(step.type not in allowed for step in child.flow)
 

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, select
 
 from kampanj.clock import Clock
-from kampanj.definitions.findings import Severity
-from kampanj.definitions.validate import validate
+from kampanj.engine.validity import CampaignProblems, campaign_problems
 from kampanj.model.account import Definitions
 from kampanj.model.campaigns import Campaign
 from kampanj.model.fields import FieldRegistry
@@ -23,19 +22,6 @@ from kampanj.model.settings import MAX_EXECUTE_DEPTH
 from kampanj.smartlist.catalogue import match_key
 from kampanj.smartlist.context import CompileContext
 from kampanj.tokens.context import TokenContext
-
-NOT_COUNTED = frozenset({"EXE_CYCLE", "EXE_DEPTH"})  # CMP-3: call-graph findings
-SMART_LIST_PREFIX = "smartList"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CampaignProblems:
-    """A campaign's own error findings (CMP-3), split as EXE-12 / EXE-13 need them."""
-
-    flow: tuple[str, ...] = ()
-    """Errors outside the smart list: the campaign is ``invalid campaign`` (EXE-13)."""
-    smart_list: tuple[str, ...] = ()
-    """Errors in the smart list: ``invalid smart list`` (EXE-12)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,7 +53,7 @@ class FlowRun:
         if not self._validated:
             self._validated.append(True)
             if self.definitions is not None:
-                self._problems.update(_split_problems(self.definitions))
+                self._problems.update(campaign_problems(self.definitions))
         assert campaign.id is not None
         return self._problems.get(campaign.id, CampaignProblems())
 
@@ -83,25 +69,6 @@ def campaign_named(definitions: Definitions, reference: object, workspace: str) 
         c for c in here if wanted in (match_key(c.name), match_key("/".join((*c.folder, c.name))))
     ]
     return found[0] if len(found) == 1 else None
-
-
-def _split_problems(definitions: Definitions) -> dict[int, CampaignProblems]:
-    by_campaign: dict[int, tuple[list[str], list[str]]] = {}
-    ids = {c.name: c.id for c in definitions.campaigns}
-    for finding in validate(definitions):
-        if finding.severity is not Severity.ERROR or finding.code in NOT_COUNTED:
-            continue
-        campaign_id = finding.campaign_id
-        if campaign_id is None and finding.campaign is not None:
-            campaign_id = ids.get(finding.campaign)
-        if campaign_id is None:
-            continue
-        flow, smart = by_campaign.setdefault(campaign_id, ([], []))
-        (smart if finding.location.startswith(SMART_LIST_PREFIX) else flow).append(finding.message)
-    return {
-        key: CampaignProblems(flow=tuple(flow), smart_list=tuple(smart))
-        for key, (flow, smart) in by_campaign.items()
-    }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

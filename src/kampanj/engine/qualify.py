@@ -31,7 +31,7 @@ from kampanj.smartlist.compiler import CompiledSmartList
 from kampanj.smartlist.context import CompileContext
 from kampanj.store.schema import campaign_member, run_member
 
-_UNIT = {  # CMP-17: month = 30 days, week = 7 days, day = 24 h
+QUALIFICATION_UNITS = {  # CMP-17: month = 30 days, week = 7 days, day = 24 h
     QualificationUnit.HOUR: timedelta(hours=1),
     QualificationUnit.DAY: timedelta(days=1),
     QualificationUnit.WEEK: timedelta(days=7),
@@ -53,7 +53,7 @@ def eligible(
             return ~exists().where(member)
         case QualificationRuleType.INTERVAL:
             assert rule.interval is not None and rule.unit is not None
-            since = now - rule.interval * _UNIT[rule.unit]
+            since = now - rule.interval * QUALIFICATION_UNITS[rule.unit]
             return ~exists().where(member, campaign_member.c.updated_at > since)
     raise ValueError(rule.type)  # pragma: no cover
 

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from kampanj.clock import Clock
+from kampanj.definitions.lookup import find_campaign
 from kampanj.engine import qualify, triggers
-from kampanj.engine.batch import find_campaign
 from kampanj.engine.request_rules import (
     FLOW_ACTION,
     REQUESTED_TRIGGER,

@@ -19,11 +19,11 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kampanj.clock import Clock, FixedClock
+from kampanj.definitions.lookup import find_campaign
 from kampanj.engine.batch import (
     StartedRun,
     check_runnable,
     check_steps,
-    find_campaign,
     run_batch,
 )
 from kampanj.engine.recurrence import due_occurrences, next_occurrence

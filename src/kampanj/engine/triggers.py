@@ -29,12 +29,9 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from kampanj.clock import Clock
-from kampanj.definitions.findings import Severity
-from kampanj.definitions.validate import validate
 from kampanj.engine import execute, qualify
 from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import create_step_rows
-from kampanj.engine.frame import NOT_COUNTED
 from kampanj.engine.pinning import pin_flow
 from kampanj.engine.request_rules import REQUESTED_TRIGGER
 from kampanj.engine.runs import (
@@ -47,6 +44,7 @@ from kampanj.engine.runs import (
     create_run,
     set_status,
 )
+from kampanj.engine.validity import invalid_campaign_ids
 from kampanj.errors import NotFoundError
 from kampanj.model.account import Definitions
 from kampanj.model.activities import Activity, StandardActivity
@@ -153,7 +151,7 @@ class TriggerIndex:
 
 def build_index(connection: Connection, clock: Clock, definitions: Definitions) -> TriggerIndex:
     """Compile every active, valid trigger campaign (CMP-15: an invalid one matches nobody)."""
-    invalid = _invalid_ids(definitions)
+    invalid = invalid_campaign_ids(definitions)
     armed: list[Armed] = []
     compiled: dict[int, CompiledSmartList] = {}
     contexts: dict[str, CompileContext] = {}
@@ -188,20 +186,6 @@ def build_index(connection: Connection, clock: Clock, definitions: Definitions) 
         else settings.max_causation_depth,
         max_depth=MAX_EXECUTE_DEPTH if settings is None else settings.max_execute_depth,
     )
-
-
-def _invalid_ids(definitions: Definitions) -> set[int]:
-    ids = {c.name: c.id for c in definitions.campaigns}
-    found: set[int] = set()
-    for finding in validate(definitions):
-        if finding.severity is not Severity.ERROR or finding.code in NOT_COUNTED:
-            continue
-        campaign_id = finding.campaign_id
-        if campaign_id is None and finding.campaign is not None:
-            campaign_id = ids.get(finding.campaign)
-        if campaign_id is not None:
-            found.add(campaign_id)
-    return found
 
 
 _CACHE: dict[tuple[Any, ...], TriggerIndex] = {}

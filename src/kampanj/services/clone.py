@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 from kampanj.clock import Clock
 from kampanj.definitions.export import campaign_yaml
 from kampanj.definitions.findings import Finding, Severity, findings_summary
+from kampanj.definitions.lookup import find_campaign
 from kampanj.definitions.validate import validate
-from kampanj.engine.batch import find_campaign
 from kampanj.errors import DefinitionError, NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.campaigns import MAX_CAMPAIGN_NAME_LENGTH, Campaign

@@ -21,13 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from kampanj.clock import Clock
-from kampanj.engine.batch import find_campaign
-from kampanj.engine.execute import _unsupported as unsupported_by_engine
-from kampanj.engine.execute import child_references
-from kampanj.engine.frame import _split_problems as split_problems
+from kampanj.definitions.lookup import find_campaign
+from kampanj.engine.execute import child_references, unsupported_by_engine
 from kampanj.engine.frame import campaign_named
-from kampanj.engine.qualify import _UNIT as QUALIFICATION_UNITS
-from kampanj.engine.qualify import eligible
+from kampanj.engine.qualify import QUALIFICATION_UNITS, eligible
+from kampanj.engine.validity import campaign_problems
 from kampanj.errors import NotFoundError, UserError
 from kampanj.model.account import Definitions
 from kampanj.model.activities import Activity, StandardActivity
@@ -363,7 +361,7 @@ def _own_errors(definitions: Definitions, campaign: Campaign) -> tuple[list[str]
     does not execute yet is refused as ``invalid campaign`` there, and so here.
     """
     assert campaign.id is not None
-    problems = split_problems(definitions).get(campaign.id)
+    problems = campaign_problems(definitions).get(campaign.id)
     smart_list = list(problems.smart_list) if problems else []
     rest = list(problems.flow) if problems else []
     if campaign.executable and unsupported_by_engine(campaign):
