@@ -130,11 +130,15 @@ def execute_chunk(
 def _step_chunk(
     database: Database, flow: FlowRun, clock: Clock, step: Step, chunk: int, following: str | None
 ) -> bool:
-    """One (step, chunk) transaction; the marker is re-checked under the run row lock, so
-    two processes working on one run never execute a (step, chunk) twice (LEDG-2)."""
+    """One (step, chunk) transaction; the marker is re-checked under the run row lock and
+    (PostgreSQL) a lock on the chunk, so two processes working on one run never execute a
+    (step, chunk) twice (LEDG-2)."""
     with database.begin() as connection:
         if not still_running(connection, flow.run_id, shared=True):
             return False
+        if connection.dialect.name == "postgresql":
+            # The shared run lock lets chunks run in parallel; one (run, chunk) at a time.
+            connection.execute(select(func.pg_advisory_xact_lock(flow.run_id, chunk)))
         if _committed_paths(connection, flow.run_id, chunk, {step.id}, nested_only=False):
             return True
         _execute_top_step(connection, flow, step, chunk, following, clock)
