@@ -45,6 +45,7 @@ from typer.testing import CliRunner
 from kampanj.cli.app import app
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import run_batch
+from kampanj.engine.delivery import deliver
 from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.registry import load_field_registry, person_table
@@ -378,6 +379,7 @@ def test_engine_reaches_the_reference_end_state(
     same fields, memberships and activity multiset as the per-person interpreter."""
     load(database, tmp_path, people, flow)
     run_batch(database, FixedClock(T0), CAMPAIGN, chunk_size=4)
+    deliver(database, FixedClock(T0))  # MAIL-9: Send Email (6) is written at delivery
     with database.read() as connection:
         program = program_id(connection)
     expected = interpret(people, flow, program_id=program, today=T0.date())

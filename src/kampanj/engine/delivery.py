@@ -20,7 +20,7 @@ Error Type ``Outcome Unknown``). Nothing here retries a call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,8 @@ EMPTY_BODY = "1001"  # HOOK-5: a 2xx answer without a body
 MAX_RESPONSE_CHARS = 65_536  # HOOK-5, LIM-15
 WEBHOOK_FAILED = "WEBHOOK_FAILED"  # HOOK-8
 EMAIL_TRANSPORT = "EMAIL_TRANSPORT"  # MAIL-9
+OUTCOME = "Outcome"  # Send Email (6) after a hand-off nobody saw end (MAIL-9, LEDG-3)
+UNKNOWN_OUTCOME = "unknown"
 WEBHOOK_SOURCE = "Webhook"  # ACT-5
 LEASE_GRACE = timedelta(minutes=1)
 LOCAL_BATCH = 1000  # outbox-transport mail rows settled per transaction
@@ -157,7 +159,7 @@ def _settle_local_mail(
         size = LOCAL_BATCH if limit is None else min(LOCAL_BATCH, limit - handled)
         with database.begin() as connection:
             rows = connection.execute(
-                select(outbox.c.id, outbox.c.ledger_key, outbox.c.kind)
+                select(outbox)
                 .where(
                     outbox.c.state == OutboxState.INTENT.value,
                     outbox.c.kind.in_([OutboxKind.EMAIL.value, OutboxKind.ALERT.value]),
@@ -182,6 +184,7 @@ def _settle_local_mail(
                 ),
                 [{"b_id": row.id, "b_message": message_id(row.ledger_key)} for row in rows],
             )
+            _write_sends(connection, [_claim_from(row) for row in rows], clock.now())
         for row in rows:
             report.add(row.ledger_key, row.kind, OutboxState.SENT)
         handled += len(rows)
@@ -319,13 +322,16 @@ def _recover_mail(
         _release(database, claim, report)
         return
     with database.begin() as connection:
+        now = clock.now()
         if found is not None:
-            if _settle(connection, claim, OutboxState.SENT, clock.now(), message_id=found):
+            if _settle(connection, claim, OutboxState.SENT, now, message_id=found):
                 report.add(claim.key, claim.kind.value, OutboxState.SENT)
+                _write_sends(connection, [claim], now)
             return
         error = "outcome unknown: the worker stopped during hand-off (LEDG-3)"
-        if _settle(connection, claim, OutboxState.UNKNOWN, clock.now(), error=error):
+        if _settle(connection, claim, OutboxState.UNKNOWN, now, error=error):
             report.add(claim.key, claim.kind.value, OutboxState.UNKNOWN, error)
+            _write_sends(connection, [claim], now, outcome=UNKNOWN_OUTCOME)
 
 
 # -- mail ---------------------------------------------------------------------------
@@ -347,8 +353,10 @@ def _deliver_mail(
     faults.hit("delivery-called", claim.key)
     with database.begin() as connection:
         if sent is not None:
-            if _settle(connection, claim, OutboxState.SENT, clock.now(), message_id=sent):
+            now = clock.now()
+            if _settle(connection, claim, OutboxState.SENT, now, message_id=sent):
                 report.add(claim.key, claim.kind.value, OutboxState.SENT)
+                _write_sends(connection, [claim], now)
             return
         if not _settle(connection, claim, OutboxState.FAILED, clock.now(), error=error):
             return
@@ -360,6 +368,36 @@ def _deliver_mail(
             f"the mail transport refused the {claim.kind.value}: {error} (MAIL-9)",
             error=True,
         )
+
+
+def _write_sends(
+    connection: Connection, claims: Sequence[_Claim], now: datetime, *, outcome: str | None = None
+) -> None:
+    """Send Email (6) for the email rows among ``claims`` whose person still exists, with
+    the attributes the step stored; ``Outcome`` only when it is not a plain send (MAIL-9)."""
+    emails = [c for c in claims if c.kind is OutboxKind.EMAIL and c.person_id is not None]
+    if not emails:
+        return
+    registry = load_field_registry(connection)
+    table = person_table(registry)
+    wanted = sorted({c.person_id for c in emails if c.person_id is not None})
+    existing = set(connection.execute(select(table.c.id).where(table.c.id.in_(wanted))).scalars())
+    extra = {OUTCOME: outcome} if outcome is not None else {}
+    insert_activities(
+        connection,
+        [
+            _activity(
+                claim,
+                now,
+                StandardActivity.SEND_EMAIL,
+                {**dict(claim.payload.get("activity") or {}), **extra},
+                primary_value=claim.payload.get("email"),
+                primary_id=claim.payload.get("emailId"),
+            )
+            for claim in emails
+            if claim.person_id in existing
+        ],
+    )
 
 
 # -- webhooks -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from mailsupport import T0, activities, build, email_id, rows
 
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import resume_run, run_batch
+from kampanj.engine.delivery import deliver
 from kampanj.engine.runs import RunKind, RunStatus, create_run
 from kampanj.engine.steps import email as email_step
 from kampanj.engine.steps.alert import send_alert
@@ -89,8 +90,7 @@ def test_block_reasons_in_order_and_a_sent_email(database: Database, tmp_path: P
     )
     assert blocked["attributes"]["Campaign Run ID"] == str(result.run_id)
     assert blocked["attributes"]["Step ID"] == "s1"
-    sent = activities(database, 6)
-    assert [(a["person_id"], a["primary_attribute_value_id"]) for a in sent] == [(11, hello)]
+    assert activities(database, 6) == []  # MAIL-9: Send Email is written at delivery
     [entry] = list_pending_entries(database)
     assert entry.ledger_key == f"{result.run_id}:11:s1"
     assert (entry.kind, entry.state, entry.person_id) == (OutboxKind.EMAIL, OutboxState.INTENT, 11)
@@ -99,6 +99,17 @@ def test_block_reasons_in_order_and_a_sent_email(database: Database, tmp_path: P
     assert entry.payload["fromEmail"] == "hello@acme.example"
     assert entry.payload["replyTo"] == "reply@acme.example"
     assert entry.payload["text"] == "Hello Ann"
+    deliver(database, FixedClock(T0))
+    [sent] = activities(database, 6)
+    assert (sent["person_id"], sent["primary_attribute_value"]) == (11, "Hello")
+    assert (sent["primary_attribute_value_id"], sent["run_id"]) == (hello, result.run_id)
+    assert sent["attributes"] == {
+        "Campaign": "C",
+        "Reason": "C: Send Email",
+        "Source": "Marketo Flow Action",
+        "Campaign Run ID": str(result.run_id),
+        "Step ID": "s1",
+    }
 
 
 def list_pending_entries(database: Database) -> list[Any]:
@@ -119,6 +130,7 @@ def test_operational_email_is_blocked_only_by_address_conditions(
         schedule=", communicationLimit: true",
     )
     result = run_batch(database, FixedClock(T0), "C").result
+    deliver(database, FixedClock(T0))
     assert _blocked(database) == list(enumerate(REASONS[:8], start=1))
     assert [a["person_id"] for a in activities(database, 6)] == [9, 10, 11]
     assert result.steps["s1"].blocked == 8
@@ -181,6 +193,7 @@ def test_communication_limit_needs_the_campaign_flag(database: Database, tmp_pat
     build(database, tmp_path, SEND_HELLO * 3, [{}], settings="  commLimitPerDay: 1")
     result = run_batch(database, FixedClock(T0), "C").result
     assert [s.blocked for s in result.steps.values()] == [0, 0, 0]
+    deliver(database, FixedClock(T0))
     assert len(activities(database, 6)) == 3
 
 
@@ -244,23 +257,22 @@ def test_outbox_rows_are_written_once_across_crashes(
     step's transaction leaves no row, a crash after it never repeats one, and resuming the
     run writes each missing row exactly once."""
     build(database, tmp_path, SEND_HELLO + SEND_HELLO, [{}, {}, {}, {}, {}])
-    real = email_step.insert_activity_rows
+    real = email_step.insert_intents
     calls = {"n": 0}
 
     def failing_send(*args: Any, **kwargs: Any) -> None:
-        if kwargs["activity_type_id"] == 6:
-            calls["n"] += 1
-            if calls["n"] == 2:  # the second chunk of s1, after its outbox rows
-                raise _Crash
         real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second chunk of s1, after its outbox rows
+            raise _Crash
 
-    monkeypatch.setattr(email_step, "insert_activity_rows", failing_send)
+    monkeypatch.setattr(email_step, "insert_intents", failing_send)
     with pytest.raises(_Crash):
         run_batch(database, FixedClock(T0), "C", chunk_size=2)
     with database.read() as connection:
         run_id = connection.execute(sa.select(sa.func.max(schema.run.c.id))).scalar_one()
         assert [e.person_id for e in list_entries(connection)] == [1, 2]
-    monkeypatch.setattr(email_step, "insert_activity_rows", real)
+    monkeypatch.setattr(email_step, "insert_intents", real)
 
     def crash_after(call_path: str, chunk: int) -> None:
         if (call_path, chunk) == ("s2", 0):
@@ -274,6 +286,7 @@ def test_outbox_rows_are_written_once_across_crashes(
         keys = [e.ledger_key for e in list_entries(connection)]
     expected = [f"{run_id}:{p}:{s}" for s in ("s1", "s2") for p in range(1, 6)]
     assert sorted(keys) == sorted(expected)
+    deliver(database, FixedClock(T0))
     assert len(activities(database, 6)) == 10
     assert result.steps["s1"].executed == 5 and result.steps["s2"].executed == 5
 

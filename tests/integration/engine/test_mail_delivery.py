@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from webhooksupport import T0, build, hook_yaml, outbox_rows, run_row, run_step
+from webhooksupport import T0, activities, build, hook_yaml, outbox_rows, run_row, run_step
 
 from kampanj.clock import FixedClock
 from kampanj.engine.delivery import Transports, deliver
@@ -50,7 +50,13 @@ def _mail(database: Database, run_id: int | None) -> None:
                 OutboxIntent(
                     ledger_key=f"{run_id}:1:s9",
                     kind=OutboxKind.EMAIL,
-                    payload={"to": ["p1@x.com"], "subject": "Hi"},
+                    payload={
+                        "to": ["p1@x.com"],
+                        "subject": "Hi",
+                        "email": "Hello",
+                        "emailId": 7,
+                        "activity": {"Campaign": "T", "Step ID": "s9"},
+                    },
                     run_id=run_id,
                     person_id=1,
                 ),
@@ -74,6 +80,30 @@ def test_transport_gets_the_key_once(database: Database, run_id: int) -> None:
     assert [key for key, _m in transport.sent] == [f"{run_id}:1:s9"]
     [row] = outbox_rows(database)
     assert (row["state"], row["message_id"]) == ("sent", f"m-{run_id}:1:s9")
+    assert _sends(database) == [(1, "Hello", 7, run_id, {"Campaign": "T", "Step ID": "s9"})]
+
+
+def _sends(database: Database) -> list[tuple[Any, ...]]:
+    """Send Email (6) activities: person, email, email id, run, attributes."""
+    return [
+        (
+            a.person_id,
+            a.primary_attribute_value,
+            a.primary_attribute_value_id,
+            a.run_id,
+            a.attributes,
+        )
+        for a in activities(database, 6)
+    ]
+
+
+def test_no_send_email_before_delivery(database: Database, run_id: int) -> None:
+    """MAIL-9: the intent alone is no send; delivery writes Send Email (6) once."""
+    _mail(database, run_id)
+    assert _sends(database) == []
+    deliver(database, LATER)
+    deliver(database, LATER)
+    assert [s[:2] for s in _sends(database)] == [(1, "Hello")]
 
 
 def test_transport_failure_is_email_transport(database: Database, run_id: int) -> None:
@@ -84,6 +114,7 @@ def test_transport_failure_is_email_transport(database: Database, run_id: int) -
     assert row["state"] == "failed" and "550" in row["error"]
     errors = run_row(database, run_id)["errors"]
     assert [e["code"] for e in errors] == ["EMAIL_TRANSPORT"]
+    assert _sends(database) == []  # MAIL-9: a refused message writes no Send Email
 
 
 def test_crash_without_lookup_is_unknown(database: Database, run_id: int) -> None:
@@ -91,9 +122,13 @@ def test_crash_without_lookup_is_unknown(database: Database, run_id: int) -> Non
     _mail(database, run_id)
     with pytest.raises(Crash):
         deliver(database, LATER, Transports(mail=Recording(crash=True)))
+    assert _sends(database) == []  # claimed, outcome not recorded: no send claimed yet
     later = Recording()
     deliver(database, AFTER_LEASE, Transports(mail=later))
     assert later.sent == [] and outbox_rows(database)[0]["state"] == "unknown"
+    # MAIL-9, LEDG-3: the message may have gone out: Send Email says the outcome is unknown
+    attributes = {"Campaign": "T", "Step ID": "s9", "Outcome": "unknown"}
+    assert _sends(database) == [(1, "Hello", 7, run_id, attributes)]
 
 
 def test_crash_with_the_default_transport_is_resolved_by_lookup(
@@ -106,6 +141,9 @@ def test_crash_with_the_default_transport_is_resolved_by_lookup(
     deliver(database, AFTER_LEASE)
     [row] = outbox_rows(database)
     assert row["state"] == "sent" and row["attempts"] == 1 and row["message_id"]
+    assert [s[:2] + s[4:] for s in _sends(database)] == [
+        (1, "Hello", {"Campaign": "T", "Step ID": "s9"})
+    ]
 
 
 def test_default_transport_settles_in_batches_within_the_limit(database: Database) -> None:

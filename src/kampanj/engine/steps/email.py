@@ -1,12 +1,14 @@
 """Send Email (MAIL-1..9): block checks as one SQL CASE, then render and hand off via the outbox.
 
 One statement reads the cohort with the first applicable MAIL-4 reason (communication
-limits MAIL-6/7 as correlated counts over the person's Send Email activities), the person
+limits MAIL-6/7 as correlated counts over the person's Send Email activities and pending
+email intents), the person
 columns the email's tokens need and each flow instance's entry id. Blocked persons get
 Email Blocked (902); the others are rendered in bulk and get one outbox ``intent`` row each
-(ledger key LEDG-1) plus Send Email (6), all in the step's transaction: a committed
-(step, chunk) is never executed again and a rolled-back one wrote nothing, so a message is
-handed off once (LEDG-2/3/4).
+(ledger key LEDG-1), all in the step's transaction: a committed (step, chunk) is never
+executed again and a rolled-back one wrote nothing, so a message is
+handed off once (LEDG-2/3/4). Send Email (6) is written by delivery, in the transaction
+recording the outcome, so a refused message never claims a send (MAIL-9).
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ from kampanj.model.campaigns import ParamValue
 from kampanj.model.names import fold
 from kampanj.model.settings import AccountSettings
 from kampanj.store import codec
-from kampanj.store.outbox_repo import OutboxIntent, OutboxKind, insert_intents, ledger_key
-from kampanj.store.schema import activity, run_member, setting, workspace
+from kampanj.store.outbox_repo import (
+    OutboxIntent,
+    OutboxKind,
+    OutboxState,
+    insert_intents,
+    ledger_key,
+)
+from kampanj.store.schema import activity, outbox, run_member, setting, workspace
 from kampanj.store.schema import email as email_table
 from kampanj.tokens.context import TokenContext
 from kampanj.tokens.formats import Encoder, html_email_encoding, no_encoding
@@ -114,7 +122,8 @@ def _operational_ids(connection: Connection) -> list[int]:
 def _sends_since(
     connection: Connection, env: StepEnv, since: datetime, operational: Sequence[int]
 ) -> Any:
-    """The person's non-operational Send Email activities in [since, now] (MAIL-6)."""
+    """The person's non-operational sends in [since, now] (MAIL-6): Send Email activities
+    plus email intents still waiting for delivery."""
     counted = [
         activity.c.person_id == env.person.c.id,
         activity.c.activity_type_id == StandardActivity.SEND_EMAIL,
@@ -128,7 +137,18 @@ def _sends_since(
                 activity.c.primary_attribute_value_id.not_in(operational),
             )
         )
-    return select(func.count()).where(*counted).scalar_subquery()
+    sent = select(func.count()).where(*counted).scalar_subquery()
+    email_id = outbox.c.payload["emailId"].as_integer()
+    pending = [  # handed off by a step, not delivered yet: Send Email (6) comes at delivery
+        outbox.c.state.in_([OutboxState.INTENT.value, OutboxState.CLAIMED.value]),
+        outbox.c.kind == OutboxKind.EMAIL.value,
+        outbox.c.person_id == env.person.c.id,
+        outbox.c.created_at >= since,
+        outbox.c.created_at <= env.now,
+    ]
+    if operational:
+        pending.append(or_(email_id.is_(None), email_id.not_in(operational)))
+    return sent + select(func.count()).where(*pending).scalar_subquery()
 
 
 def _over_limit(connection: Connection, env: StepEnv, settings: AccountSettings) -> Any:
@@ -289,7 +309,8 @@ def mail_attributes(env: StepEnv) -> dict[str, object]:
 def send_email(
     connection: Connection, env: StepEnv, params: Mapping[str, ParamValue], cohort: Select[Any]
 ) -> StepOutcome:
-    """MAIL-2..5: Email Blocked (902) with Reason, or an outbox intent and Send Email (6)."""
+    """MAIL-2..5: Email Blocked (902) with Reason, or an outbox intent; delivery writes
+    Send Email (6) with the outcome (MAIL-9)."""
     found = find_email(connection, env, params)
     refused = refuse(connection, env, cohort, found)
     if refused is not None:
@@ -317,6 +338,7 @@ def send_email(
     )
     keys.add(sending)
     messages = templates.render(sending)
+    activity_attributes = {**env.flow_attributes(), **shared}  # Send Email (6), at delivery
     insert_intents(
         connection,
         [
@@ -329,6 +351,7 @@ def send_email(
                     "operational": email.operational,
                     "to": [row["email"]],
                     "messageId": message_id(keys.keys[row["id"]]),
+                    "activity": activity_attributes,
                     **message,
                 },
                 run_id=env.run_id,
@@ -339,13 +362,5 @@ def send_email(
             for row, message in zip(sending, messages, strict=True)
         ],
         env.now,
-    )
-    insert_activity_rows(
-        connection,
-        env,
-        [(row["id"], shared) for row in sending],
-        activity_type_id=StandardActivity.SEND_EMAIL,
-        primary_value=email.name,
-        primary_id=found.id,
     )
     return StepOutcome(executed=len(sending), blocked=len(blocked))
