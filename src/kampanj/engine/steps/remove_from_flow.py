@@ -4,7 +4,8 @@ A target on the person's current call chain ("this" included) takes the person o
 whole chain: their flow instance of this run ends (``removed``) and their rows of every
 inline call of this chunk go, so they execute no further step of this run, neither in the
 child nor in any caller. Every target also ends the person's other flow instances of that
-campaign (active or waiting rows of its other unfinished runs). One Remove from Flow
+campaign (active or waiting rows of its other unfinished runs, and the person's other
+entries of this run when it is this run's campaign, CMP-19). One Remove from Flow
 activity (903) is written per person and target that ended at least one instance.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, or_, select, update
 
 from kampanj.engine.frame import FlowRun, Frame
 from kampanj.engine.runs import MemberState, RunStatus
@@ -84,9 +85,19 @@ def _end_other_instances(
     *,
     chained: bool,
 ) -> None:
-    """The person's instances of ``target`` in its other unfinished runs end (FLOW-18)."""
+    """The person's other instances of ``target`` end (FLOW-18): in its other unfinished
+    runs and, when ``target`` is this run's campaign, the person's other entries of this run
+    (CMP-19); the entries executing this step are left to `_leave_chain`."""
+    executing = (
+        select(removing.c.person_id)
+        .where(
+            removing.c.person_id == run_member.c.person_id,
+            removing.c.entry_id == run_member.c.entry_id,
+        )
+        .exists()
+    )
     other = (
-        run_member.c.run_id != flow.run_id,
+        or_(run_member.c.run_id != flow.run_id, ~executing),
         run_member.c.state.in_(_LIVE_MEMBER),
         run_member.c.run_id.in_(
             select(run.c.id).where(run.c.campaign_id == target.id, run.c.status.in_(_LIVE_RUN))
