@@ -24,7 +24,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -38,6 +37,7 @@ from kampanj.engine.steps.base import (
     StepOutcome,
     every_person_fails,
     insert_activity_select,
+    insert_new,
     json_bool,
     text_value,
 )
@@ -172,10 +172,9 @@ def change_status(
         .where(pm.c.program_id == program.id, pm.c.person_id.in_(cohort), pm.c.status_rank < rank)
         .values(forward)
     )
-    joining = (
-        select(ids.c.person_id)
-        .join(person, person.c.id == ids.c.person_id)
-        .where(~exists().where(pm.c.program_id == program.id, pm.c.person_id == ids.c.person_id))
+    present = select(ids.c.person_id).join(person, person.c.id == ids.c.person_id)
+    joining = present.where(
+        ~exists().where(pm.c.program_id == program.id, pm.c.person_id == ids.c.person_id)
     )
     # FLOW-21: the first membership of a person without one sets acquisitionProgramId;
     # the new membership is then the one that acquired them.
@@ -187,31 +186,36 @@ def change_status(
         )
         .values(acquisition_program_id=program.id, updated_at=env.now)
     )
-    connection.execute(
-        insert(pm).from_select(
-            [
-                "program_id",
-                "person_id",
-                "status",
-                "status_rank",
-                "success",
-                "success_date",
-                "acquired_by",
-                "membership_date",
-                "updated_at",
-            ],
-            joining.with_only_columns(
-                literal(program.id, Integer),
-                ids.c.person_id,
-                literal(status.name, String),
-                literal(rank, Integer),
-                literal(status.success, pm.c.success.type),
-                literal(today, Date) if status.success else null(),
+    # Members already in the program are the primary key conflicts insert_new skips.
+    insert_new(
+        connection,
+        pm,
+        [
+            "program_id",
+            "person_id",
+            "status",
+            "status_rank",
+            "success",
+            "success_date",
+            "acquired_by",
+            "membership_date",
+            "updated_at",
+        ],
+        present.with_only_columns(
+            literal(program.id, Integer),
+            ids.c.person_id,
+            literal(status.name, String),
+            literal(rank, Integer),
+            literal(status.success, pm.c.success.type),
+            literal(today, Date) if status.success else null(),
+            # Never NULL (NOT NULL is checked before the conflict on a member without one).
+            and_(
+                person.c.acquisition_program_id.is_not(None),
                 person.c.acquisition_program_id == program.id,
-                literal(env.now, pm.c.membership_date.type),
-                literal(env.now, pm.c.updated_at.type),
             ),
-        )
+            literal(env.now, pm.c.membership_date.type),
+            literal(env.now, pm.c.updated_at.type),
+        ),
     )
     skipped = {BACKWARDS: backwards} if backwards else {}
     return StepOutcome(executed=total - backwards, skipped=skipped)
