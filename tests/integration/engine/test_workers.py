@@ -201,8 +201,10 @@ def test_two_workers_finish_a_chunked_run_after_one_is_killed(
                 sa.select(schema.run_step).where(schema.run_step.c.run_id == run_id)
             )
         }
-        leases = connection.execute(sa.select(sa.func.count()).select_from(schema.lease))
-        assert leases.scalar_one() == 0
+        # The killed worker may leave leases behind (e.g. of a chunk it had finished but not
+        # yet released, with --concurrency 2); the live workers release every lease they took.
+        owners = connection.execute(sa.select(schema.lease.c.owner)).scalars().all()
+        assert [o for o in owners if o.split(":")[-2] != str(doomed.pid)] == []
         assert listed.scalar_one() == PEOPLE
     # Every person: each batch flow activity exactly once (Change Score, Interesting
     # Moment, Added to List), the score changed once; each visitor's trigger flow
