@@ -168,10 +168,16 @@ def _print_runs(runs: list[DemoRun]) -> None:
 
 
 def _custom_columns(database: Database) -> dict[str, CustomValue]:
-    """Values for the example's custom fields, when the applied definitions have them."""
+    """Extra CSV columns: reachability flags, and the example's custom fields if applied."""
     with database.read() as connection:
         registry = load_field_registry(connection)
-    makers: dict[str, CustomValue] = {}
+    # SL-18: an empty boolean matches neither `is true` nor `is false`, so the example's
+    # Reachable list needs these flags set; derived from the index, they leave the random
+    # stream (and every other generated value) unchanged.
+    makers: dict[str, CustomValue] = {
+        "emailInvalid": lambda _rng, index: "true" if index % 53 == 0 else "false",
+        "marketingSuspended": lambda _rng, index: "true" if index % 71 == 0 else "false",
+    }
     if registry.get("behaviorScore") is not None:
         makers["behaviorScore"] = lambda rng, _index: rng.randrange(0, 120)
     if registry.get("lifecycleStage") is not None:
