@@ -120,15 +120,7 @@ def activate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Activate a trigger campaign: its triggers start firing (CMP-12)."""
-    database = open_database(db)
-    try:
-        item = activate(database, SystemClock(), campaign, workspace=workspace)
-    finally:
-        database.dispose()
-    if as_json:
-        print_json({"id": item.id, "name": item.name, "active": True})
-        return
-    console.print(f"campaign {item.name!r} is active", highlight=False)
+    _switch(campaign, workspace, db, as_json, active=True)
 
 
 @handle_user_errors
@@ -139,15 +131,24 @@ def deactivate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Deactivate a trigger campaign; people already in its flow finish it (CMP-13)."""
+    _switch(campaign, workspace, db, as_json, active=False)
+
+
+def _switch(
+    campaign: str, workspace: str | None, db: str | None, as_json: bool, *, active: bool
+) -> None:
+    """Activate or deactivate ``campaign`` and print the outcome."""
+    change = activate if active else deactivate
     database = open_database(db)
     try:
-        item = deactivate(database, SystemClock(), campaign, workspace=workspace)
+        item = change(database, SystemClock(), campaign, workspace=workspace)
     finally:
         database.dispose()
     if as_json:
-        print_json({"id": item.id, "name": item.name, "active": False})
+        print_json({"id": item.id, "name": item.name, "active": active})
         return
-    console.print(f"campaign {item.name!r} is inactive", highlight=False)
+    state = "active" if active else "inactive"
+    console.print(f"campaign {item.name!r} is {state}", highlight=False)
 
 
 @handle_user_errors
