@@ -18,6 +18,8 @@ when the end states differ.
 Without ``--db`` the databases are SQLite files in a temporary directory; with a PostgreSQL
 URL, databases ``kampanj_bench_batch`` and ``kampanj_bench_batch_hand`` are created on that
 server and dropped at the end. ``--profile-sql`` adds the slowest statements to stderr.
+``--with-executable`` replaces step 3 by an Execute Campaign of a child executable campaign
+(``EXECUTABLE_YAML`` below); the hand script then writes the call as plain SQL too.
 
 The campaign (smart list with 3 filters, 5 steps, qualification "once"):
 """
@@ -41,7 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from _machine import StealMeter, cpu_loop_seconds
-from batch_campaign_hand import HandCampaign, run_hand
+from batch_campaign_hand import HandCampaign, HandChild, run_hand
 from sqlalchemy import event, select
 
 from kampanj.clock import FixedClock
@@ -89,6 +91,61 @@ folders:
 """
 __doc__ = (__doc__ or "") + "\n" + CAMPAIGN_YAML
 
+CHILD = "Bench Child"
+# --with-executable: step 3 calls a child (2 filters, 2 steps) with the parent's token
+# context, so the child's {{my.Bonus}} is the parent folder's +7, not its own +1 (EXE-16).
+# The Lead Status step with its choices moves into the child.
+EXECUTABLE_YAML = """\
+workspace: Default
+folders:
+  - name: Bench
+    tokens:
+      Bonus: {type: score, value: "+7"}
+    lists:
+      - name: Bench List
+    campaigns:
+      - name: Batch Bench
+        smartList:
+          filters:
+            - Lead Score: {at least: 10}
+            - Unsubscribed: is false
+            - Country: {is not: [Germany]}
+        flow:
+          - Change Score: {scoreName: Lead Score, change: "{{my.Bonus}}"}
+          - Change Data Value: {attribute: Job Title, newValue: "{{lead.Company Name}} contact"}
+          - Execute Campaign: {campaign: Bench Child, useParentContext: true}
+          - Add to List: Bench List
+          - Interesting Moment: {type: Milestone, description: "Batch bench, bonus {{my.Bonus}}"}
+        schedule: {qualification: once}
+  - name: Bench Children
+    tokens:
+      Bonus: {type: score, value: "+1"}
+    campaigns:
+      - name: Bench Child
+        executable: true
+        smartList:
+          filters:
+            - Lead Score: {at least: 40}
+            - Lead Status: {is not: [Disqualified]}
+        flow:
+          - Change Data Value:
+              attribute: Lead Status
+              newValue: Contacted
+              choices:
+                - {if: {Lead Score: {at least: 150}}, newValue: Qualified}
+                - {if: {Country: is Norway}, doNothing: true}
+          - Change Score: {scoreName: Lead Score, change: "{{my.Bonus}}"}
+        schedule: {qualification: once}
+"""
+
+HAND_CHILD = {
+    "child_name": CHILD,
+    "child_min_score": 40,
+    "child_excluded_status": "Disqualified",
+    "child_bonus": 7,  # the parent's {{my.Bonus}} (useParentContext: true)
+    "use_parent_context": True,
+}
+
 HAND = {
     "campaign_name": CAMPAIGN,
     "list_name": LIST,
@@ -129,12 +186,12 @@ def _drop(name: str) -> str:
     return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
 
-def build(url: str, scratch: Path, people: int, seed: int) -> None:
-    """Migrate, define the campaign, import ``people`` and refresh the statistics."""
+def build(url: str, scratch: Path, people: int, seed: int, definitions: str) -> None:
+    """Migrate, define the campaign(s), import ``people`` and refresh the statistics."""
     database = Database(url)
     database.migrate()
     yaml_path = scratch / "campaign.yaml"
-    yaml_path.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    yaml_path.write_text(definitions, encoding="utf-8")
     apply_paths(database, [yaml_path])
     csv_path = write_people_csv(scratch / "people.csv", people, seed)
     import_people(database, csv_path, clock=FixedClock(NOW))
@@ -154,17 +211,19 @@ def _in_child(function: Callable[..., None], *arguments: Any) -> None:
         raise SystemExit(f"building the dataset failed (exit code {process.exitcode})")
 
 
-def prepare(server: str | None, scratch: Path, people: int, seed: int) -> tuple[str, str]:
+def prepare(
+    server: str | None, scratch: Path, people: int, seed: int, definitions: str
+) -> tuple[str, str]:
     """Two identical databases: (engine URL, hand script URL)."""
     if server is None:
         engine_url = f"sqlite:///{scratch / 'engine.db'}"
-        _in_child(build, engine_url, scratch, people, seed)
+        _in_child(build, engine_url, scratch, people, seed, definitions)
         shutil.copyfile(scratch / "engine.db", scratch / "hand.db")
         return engine_url, f"sqlite:///{scratch / 'hand.db'}"
     hand = f"{PG_DATABASE}_hand"
     _pg_execute(server, _drop(PG_DATABASE), _drop(hand), f'CREATE DATABASE "{PG_DATABASE}"')
     engine_url = _pg_url(server, PG_DATABASE)
-    _in_child(build, engine_url, scratch, people, seed)
+    _in_child(build, engine_url, scratch, people, seed, definitions)
     _pg_execute(server, f'CREATE DATABASE "{hand}" TEMPLATE "{PG_DATABASE}"')
     return engine_url, _pg_url(server, hand)
 
@@ -241,14 +300,20 @@ def run_engine(url: str, chunk_size: int, profile: bool) -> dict[str, Any]:
     }
 
 
-def run_hand_script(url: str, campaign_id: int) -> tuple[float, float]:
+def run_hand_script(url: str, campaign_id: int, with_executable: bool) -> tuple[float, float]:
     """(seconds, this process's CPU seconds) of the hand-written script."""
     database = Database(url)
     with database.read() as connection:
         list_id = connection.execute(
             select(schema.static_list.c.id).where(schema.static_list.c.name == LIST)
         ).scalar_one()
-    campaign = HandCampaign(campaign_id=campaign_id, list_id=list_id, **HAND)
+        child: dict[str, Any] = {}
+        if with_executable:
+            child_id = connection.execute(
+                select(schema.campaign.c.id).where(schema.campaign.c.name == CHILD)
+            ).scalar_one()
+            child = {"child": HandChild(child_id=child_id, **HAND_CHILD)}
+    campaign = HandCampaign(campaign_id=campaign_id, list_id=list_id, **HAND, **child)
     cpu = time.process_time()
     started = time.perf_counter()
     with database.begin() as connection:
@@ -309,10 +374,12 @@ def end_state(url: str) -> dict[str, tuple[int, int]]:
 
 
 @contextmanager
-def databases(server: str | None, people: int, seed: int) -> Iterator[tuple[str, str]]:
+def databases(
+    server: str | None, people: int, seed: int, definitions: str
+) -> Iterator[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            yield prepare(server, Path(scratch), people, seed)
+            yield prepare(server, Path(scratch), people, seed, definitions)
         finally:
             if server is not None:
                 _pg_execute(server, _drop(PG_DATABASE), _drop(f"{PG_DATABASE}_hand"))
@@ -329,10 +396,16 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile-sql", action="store_true", help="slowest statements to stderr")
+    parser.add_argument(
+        "--with-executable",
+        action="store_true",
+        help="step 3 executes a child executable campaign (2 filters, 2 steps)",
+    )
     args = parser.parse_args()
 
+    definitions = EXECUTABLE_YAML if args.with_executable else CAMPAIGN_YAML
     build_started = time.perf_counter()
-    with databases(args.db, args.people, args.seed) as (engine_url, hand_url):
+    with databases(args.db, args.people, args.seed, definitions) as (engine_url, hand_url):
         build_seconds = time.perf_counter() - build_started
         calibration = cpu_loop_seconds()
         steal = StealMeter.start()
@@ -340,7 +413,9 @@ def main() -> None:
         engine_rss = peak_rss_mb()
         engine_steal = steal.percent()
         hand_steal = StealMeter.start()
-        hand_seconds, hand_cpu = run_hand_script(hand_url, engine["campaign_id"])
+        hand_seconds, hand_cpu = run_hand_script(
+            hand_url, engine["campaign_id"], args.with_executable
+        )
         hand_steal_pct = hand_steal.percent()
         check_started = time.perf_counter()
         ours, theirs = end_state(engine_url), end_state(hand_url)
@@ -351,6 +426,7 @@ def main() -> None:
     seconds = engine["seconds"]
     result = {
         "backend": backend,
+        "with_executable": args.with_executable,
         "people": args.people,
         "qualified": engine["qualified"],
         "seconds": round(seconds, 2),
