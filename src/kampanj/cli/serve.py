@@ -54,10 +54,12 @@ def serve_command(
         int,
         typer.Option(
             "--workers",
-            help="In-process scheduler workers: 0 = API only (run `kampanj worker`); "
-            "1 or more = one ticking thread in this process.",
+            help="In-process worker: 1 (default) = a thread in this process runs queued "
+            "trigger and requested runs, scheduled runs and Waits; 0 = API only (run "
+            "`kampanj worker` processes beside it).",
+            min=0,
         ),
-    ] = 0,
+    ] = 1,
     tick_seconds: Annotated[
         float, typer.Option("--tick-seconds", help="Seconds between scheduler ticks.")
     ] = 1.0,
