@@ -32,3 +32,5 @@ class ApiSettings:
     """Larger bodies get HTTP 413 (API-10, LIM-8)."""
     max_uri_bytes: int = 8_192
     """Longer URIs get HTTP 414 (API-10, LIM-8)."""
+    clone_to_program_per_day: int = 20
+    """``schedule.json`` calls with ``cloneToProgramName`` per account per day (API-21, LIM-11)."""

@@ -23,6 +23,7 @@ from kampanj.engine.tick import tick
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.serve")
+_DEFAULTS = ApiSettings()
 
 
 class Ticker(threading.Thread):
@@ -65,7 +66,33 @@ def serve_command(
     ] = 1.0,
     account_id: Annotated[
         str, typer.Option("--account-id", help="Suffix of access tokens (Munchkin id).")
-    ] = ApiSettings().account_id,
+    ] = _DEFAULTS.account_id,
+    rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--rate-limit", min=1, help="Calls allowed per account in the sliding window (606)."
+        ),
+    ] = _DEFAULTS.rate_limit_calls,
+    rate_window: Annotated[
+        int,
+        typer.Option("--rate-window", min=1, help="Length of the sliding window in seconds."),
+    ] = _DEFAULTS.rate_limit_window_seconds,
+    max_concurrent: Annotated[
+        int,
+        typer.Option("--max-concurrent", min=1, help="Calls in flight at once (615)."),
+    ] = _DEFAULTS.max_concurrent_calls,
+    daily_quota: Annotated[
+        int,
+        typer.Option("--daily-quota", min=1, help="Calls per day from 00:00 UTC-06:00 (607)."),
+    ] = _DEFAULTS.daily_quota,
+    clone_per_day: Annotated[
+        int,
+        typer.Option(
+            "--clone-to-program-per-day",
+            min=0,
+            help="schedule.json calls with cloneToProgramName per day (1020).",
+        ),
+    ] = _DEFAULTS.clone_to_program_per_day,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -73,7 +100,15 @@ def serve_command(
     import uvicorn
 
     database = open_database(db)
-    app = create_app(database, SystemClock(), ApiSettings(account_id=account_id))
+    settings = ApiSettings(
+        account_id=account_id,
+        rate_limit_calls=rate_limit,
+        rate_limit_window_seconds=rate_window,
+        max_concurrent_calls=max_concurrent,
+        daily_quota=daily_quota,
+        clone_to_program_per_day=clone_per_day,
+    )
+    app = create_app(database, SystemClock(), settings)
     ticker: Ticker | None = None
     note = "API only"
     if workers > 0:
