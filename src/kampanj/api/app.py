@@ -22,6 +22,7 @@ from kampanj.api.envelope import (
     failure_body,
 )
 from kampanj.api.limits import CallLimiter
+from kampanj.api.program_clone import CloneBudget
 from kampanj.api.routes import (
     activities,
     assets,
@@ -57,6 +58,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
         clock=clock,
         settings=settings,
         limiter=CallLimiter(settings, clock),
+        clones=CloneBudget(settings, clock),
     )
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.add_exception_handler(ApiError, _api_error)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from kampanj.api.limits import CallLimiter
+from kampanj.api.program_clone import CloneBudget
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
 from kampanj.store.database import Database
@@ -24,6 +25,8 @@ class ApiContext:
     """Limits and identity."""
     limiter: CallLimiter
     """API-9 counters."""
+    clones: CloneBudget
+    """``cloneToProgramPerDay`` (API-21)."""
 
 
 def api_context(request: Request) -> ApiContext:

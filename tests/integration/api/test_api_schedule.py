@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from apisupport import Api, error_code
 from sqlalchemy import select
 
+from kampanj.api import ApiSettings
 from kampanj.api.users import Role
 from kampanj.engine.tick import tick
+from kampanj.services.apply import apply_paths
+from kampanj.store.definitions_repo import read_definitions
 from kampanj.store.schema import run, scheduled_run
 
 
@@ -82,3 +87,105 @@ def test_schedule_refusals(api: Api) -> None:
     body = api.post(f"/rest/v1/campaigns/{ids['Nightly']}/schedule.json", token=emea)
     assert error_code(body) == "603"
     assert _scheduled(api) == []
+
+
+WEBINARS = """\
+workspace: Default
+folders:
+  - name: Marketing
+    programs:
+      - name: Webinar Template
+        tokens:
+          Topic: {type: text, value: Kampanj 101}
+        campaigns:
+          - name: Invite
+            smartList:
+              filters:
+                - Email Address: is not empty
+            flow:
+              - Change Data Value: {attribute: Title, newValue: "{{my.Topic}}"}
+          - name: Follow-up
+            active: true
+            smartList:
+              triggers:
+                - Fills Out Form: {}
+            flow:
+              - Change Data Value: {attribute: City, newValue: "{{my.Topic}}"}
+        folders:
+          - name: Extras
+            tokens:
+              Topic: {type: text, value: Extra}
+"""
+
+
+def _webinars(api: Api, tmp_path: Path) -> int:
+    path = tmp_path / "webinars.yaml"
+    path.write_text(WEBINARS, encoding="utf-8")
+    apply_paths(api.database, [path], clock=api.clock)
+    return api.ids("campaign")["Invite"]
+
+
+def test_clone_to_program_schedules_the_copy(api: Api, tmp_path: Path) -> None:
+    """API-21: the program is copied beside the original with its folders, tokens and
+    campaigns (inactive); the copy of the campaign is scheduled and its id returned."""
+    invite = _webinars(api, tmp_path)
+    body = api.post(
+        f"/rest/v1/campaigns/{invite}/schedule.json",
+        {"input": {"cloneToProgramName": "Webinar March"}},
+    )
+    (item,) = body["result"]
+    assert item["id"] != invite
+    (row,) = _scheduled(api)
+    assert row.campaign_id == item["id"]
+    with api.database.read() as connection:
+        stored = read_definitions(connection)
+    copies = {c.name: c for c in stored.campaigns if c.folder == ("Marketing", "Webinar March")}
+    assert copies["Invite"].id == item["id"]
+    assert copies["Follow-up"].active is False
+    assert {f.path for f in stored.folders if "Webinar March" in f.path} == {
+        ("Marketing", "Webinar March"),
+        ("Marketing", "Webinar March", "Extras"),
+    }
+    tokens = {
+        (t.folder, t.name, t.value)
+        for t in stored.tokens
+        if t.folder and "Webinar March" in t.folder
+    }
+    assert tokens == {
+        (("Marketing", "Webinar March"), "Topic", "Kampanj 101"),
+        (("Marketing", "Webinar March", "Extras"), "Topic", "Extra"),
+    }
+    original = next(c for c in stored.campaigns if c.id == invite)
+    assert original.folder == ("Marketing", "Webinar Template")
+    programs = api.get("/rest/asset/v1/programs.json", maxReturn=200)["result"]
+    assert {p["name"] for p in programs} >= {"Webinar Template", "Webinar March"}
+
+
+def test_clone_to_program_refusals(api: Api, tmp_path: Path) -> None:
+    """API-21: both names and different → 1003; no program, lists in it, a taken name →
+    709; over cloneToProgramPerDay → 1020; nothing written on refusal."""
+    invite = _webinars(api, tmp_path)
+    path = f"/rest/v1/campaigns/{invite}/schedule.json"
+    both = {"input": {"cloneToProgramName": "A", "cloneToProgram": "B"}}
+    assert error_code(api.post(path, both)) == "1003"
+    taken = {"input": {"cloneToProgramName": "events"}}
+    assert error_code(api.post(path, taken)) == "709"
+    nightly = api.ids("campaign")["Nightly"]  # Events holds a static list
+    with_lists = {"input": {"cloneToProgramName": "Events 2"}}
+    assert error_code(api.post(f"/rest/v1/campaigns/{nightly}/schedule.json", with_lists)) == "709"
+    emea = api.ids("campaign")["Emea Nightly"]  # in a plain folder
+    assert error_code(api.post(f"/rest/v1/campaigns/{emea}/schedule.json", with_lists)) == "709"
+    assert _scheduled(api) == []
+    same = {"input": {"cloneToProgramName": "Copy 1", "cloneToProgram": "Copy 1"}}
+    assert api.post(path, same)["success"] is True
+
+
+@pytest.mark.parametrize("api_settings", [ApiSettings(clone_to_program_per_day=2)])
+def test_clone_to_program_daily_limit(api: Api, tmp_path: Path) -> None:
+    """API-21, LIM-11: the day's clones are limited by cloneToProgramPerDay."""
+    invite = _webinars(api, tmp_path)
+    path = f"/rest/v1/campaigns/{invite}/schedule.json"
+    for number in range(2):
+        assert api.post(path, {"input": {"cloneToProgram": f"Copy {number}"}})["success"]
+    assert error_code(api.post(path, {"input": {"cloneToProgram": "Copy 2"}})) == "1020"
+    assert len(_scheduled(api)) == 2

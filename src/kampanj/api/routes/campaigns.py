@@ -20,6 +20,7 @@ from kampanj.api.envelope import (
     success_body,
 )
 from kampanj.api.formats import page_token, parse_instant, token_position
+from kampanj.api.program_clone import clone_program
 from kampanj.api.requests import (
     batch_size,
     body_object,
@@ -124,6 +125,19 @@ def _overrides(raw: object) -> list[OverrideRequest]:
     ]
 
 
+def _clone_name(options: dict[str, Any]) -> str | None:
+    """``cloneToProgramName`` or its alias ``cloneToProgram``; both and different → 1003."""
+    names = [options.get(k) for k in ("cloneToProgramName", "cloneToProgram")]
+    given = [n for n in names if n not in (None, "")]
+    if not given:
+        return None
+    if not all(isinstance(n, str) for n in given) or len({n.strip() for n in given}) > 1:
+        raise ApiError(
+            INVALID_REQUEST, "cloneToProgramName and cloneToProgram must be one and the same name"
+        )
+    return str(given[0])
+
+
 @router.post("/campaigns/{campaign_id:int}/schedule.json")
 def schedule_campaign(
     caller: Executor,
@@ -147,8 +161,7 @@ def schedule_campaign(
         raise ApiError(
             INVALID_REQUEST, f"Campaign {campaign_id} is {kind}; only batch campaigns are scheduled"
         )
-    if options.get("cloneToProgramName") or options.get("cloneToProgram"):
-        raise ApiError(BUSINESS_RULE, "cloneToProgramName is not supported yet by kampanj")
+    clone_name = _clone_name(options)
     overrides = _overrides(options.get("tokens"))
     run_at = now + RUN_AT_LEAD
     if options.get("runAt"):
@@ -161,11 +174,17 @@ def schedule_campaign(
         raise ApiError(
             BUSINESS_RULE, f"Campaign {campaign_id} cannot run: {first.code}: {first.message}"
         )
+    folder = found.folder
+    if clone_name is not None:
+        context.clones.check()
+        with context.database.begin() as connection:
+            folder = clone_program(connection, found, clone_name, context.clock)
+        context.clones.spend()
     try:
         scheduled = schedule_run(
             context.database,
             context.clock,
-            "/".join((*found.folder, found.name)),
+            "/".join((*folder, found.name)),
             run_at.isoformat(),
             workspace=found.workspace,
             overrides=overrides,
@@ -173,7 +192,11 @@ def schedule_campaign(
     except UserError as error:
         raise ApiError(INVALID_REQUEST, str(error)) from None
     warnings = [Issue(code=INVALID_REQUEST, message=m) for m in scheduled.ignored]
-    item = {"id": campaign_id, "runId": None, "scheduledRunId": scheduled.scheduled.id}
+    item = {
+        "id": scheduled.scheduled.campaign_id,
+        "runId": None,
+        "scheduledRunId": scheduled.scheduled.id,
+    }
     return success_body(Reply(result=[item], warnings=warnings))
 
 
