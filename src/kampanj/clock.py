@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -36,3 +37,35 @@ def _require_aware(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("clock instants must be timezone-aware")
     return instant.astimezone(UTC)
+
+
+CLOCK_OFFSET_ENV = "KAMPANJ_CLOCK_OFFSET_FILE"
+
+
+class OffsetClock:
+    """The wall clock moved forward by the number of seconds written in a file.
+
+    Tests drive the clock of `kampanj worker` processes with it (``KAMPANJ_CLOCK_OFFSET_FILE``):
+    writing a larger offset makes Waits and leases come due without sleeping. The file is
+    read again only when it changes; replace it atomically (write a new file, rename it).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stamp: tuple[int, int] | None = None
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        found = os.stat(self._path)
+        stamp = (found.st_ino, found.st_mtime_ns)
+        if stamp != self._stamp:
+            with open(self._path, encoding="utf-8") as source:
+                self._offset = timedelta(seconds=float(source.read().strip() or 0))
+            self._stamp = stamp
+        return datetime.now(UTC) + self._offset
+
+
+def clock_from_env() -> Clock:
+    """`OffsetClock` when ``KAMPANJ_CLOCK_OFFSET_FILE`` names a file, else the wall clock."""
+    path = os.environ.get(CLOCK_OFFSET_ENV)
+    return OffsetClock(path) if path else SystemClock()

@@ -6,6 +6,7 @@ scheduled runs; a tick starts them when due and resumes waiting people.
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Sequence
 from types import FrameType
@@ -23,7 +24,7 @@ from kampanj.cli.common import (
     open_database,
     print_json,
 )
-from kampanj.clock import SystemClock
+from kampanj.clock import SystemClock, clock_from_env
 from kampanj.engine.abort import abort_campaign, abort_run
 from kampanj.engine.runs import RunResult
 from kampanj.engine.schedule import Scheduled, cancel, list_scheduled, schedule_run, upcoming
@@ -140,7 +141,7 @@ def tick_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Resume due Waits and interrupted runs, start due scheduled runs, once each (GEN-4)."""
     database = open_database(db)
     try:
-        report = tick(database, SystemClock())
+        report = tick(database, clock_from_env())
     finally:
         database.dispose()
     if as_json:
@@ -178,16 +179,19 @@ def worker_command(
     """Execute queued run chunks and tick in a loop until SIGINT or SIGTERM (or --max-ticks).
 
     Several workers may share one database and queue (DESIGN.md §5); each finishes the
-    chunk step or tick it is in before stopping.
+    chunk step or tick it is in before stopping. Errors are logged to stderr and retried
+    after a back-off: only a signal stops a worker.
     """
     database = open_database(db)
     work = open_queue(queue, database.url)
     ticks = 0
     actions: list[dict[str, Any]] = []
+    if not logging.getLogger().handlers:  # errors the worker survives go to stderr
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     consumer = Consumer(
         database=database,
         queue=work,
-        clock=SystemClock(),
+        clock=clock_from_env(),
         worker=new_identity(lease_seconds),
         concurrency=concurrency,
         interval=interval,

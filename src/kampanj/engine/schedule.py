@@ -319,9 +319,10 @@ class StartOutcome:
     refused: str | None = None
 
 
-def start(database: Database, scheduled: Scheduled) -> StartOutcome:
+def start(database: Database, scheduled: Scheduled, *, execute_now: bool = True) -> StartOutcome:
     """Start a due scheduled run with the clock at its due time (GEN-4); maxMembers is
-    checked anew for every occurrence (CMP-6)."""
+    checked anew for every occurrence (CMP-6). ``execute_now=False`` leaves the qualified
+    run ``running`` for the workers (engine/handoff.py)."""
 
     def claim(connection: Connection, run_id: int) -> None:
         changed = connection.execute(
@@ -351,6 +352,7 @@ def start(database: Database, scheduled: Scheduled) -> StartOutcome:
                 for name, value in scheduled.token_overrides.items()
             ],
             claim=claim,
+            execute_now=execute_now,
         )
     except _AlreadyStarted:
         with database.read() as connection:

@@ -9,12 +9,14 @@
    then run (ORD-3), and process it with the clock set to its due time (GEN-4). Resumed
    people may wait again; anything due by now is processed in the same tick.
 
-Workers share this through leases (engine/worker.py, engine/leases.py).
+With a work queue (``enqueue``, the sweep of `kampanj worker`) the tick executes no run
+itself: interrupted runs, started trigger / requested runs, woken Waits and started
+scheduled runs are sent to the workers chunk by chunk (engine/handoff.py); workers share
+the tick through leases (engine/worker.py, engine/leases.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,10 +24,10 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from kampanj.clock import Clock, FixedClock
-from kampanj.engine import delivery, faults, triggers
+from kampanj.engine import delivery, faults, handoff, triggers
 from kampanj.engine.batch import resume_run
 from kampanj.engine.cohort import still_running
-from kampanj.engine.runs import MemberState, RunResult, RunStatus, load_run_row
+from kampanj.engine.runs import MemberState, RunStatus, load_run_row
 from kampanj.engine.schedule import (
     Scheduled,
     add_due_occurrences,
@@ -64,14 +66,11 @@ def interrupted_runs(connection: Connection) -> list[int]:
     return list(connection.execute(statement).scalars())
 
 
-Resume = Callable[[Database, Clock, int], RunResult]
-
-
-def tick(database: Database, clock: Clock, *, resume: Resume = resume_run) -> TickReport:
+def tick(database: Database, clock: Clock, *, enqueue: handoff.Enqueue | None = None) -> TickReport:
     """Run one tick at ``clock.now()``; see the module docstring.
 
-    ``resume`` handles interrupted runs: workers pass one that enqueues their unfinished
-    chunks instead of executing them here (engine/worker.py).
+    Without ``enqueue`` every run is executed here, inline; with it, runs are only started
+    and their chunks sent to the workers (engine/handoff.py).
     """
     now = clock.now()
     report = TickReport()
@@ -80,9 +79,12 @@ def tick(database: Database, clock: Clock, *, resume: Resume = resume_run) -> Ti
     with database.read() as connection:
         interrupted = interrupted_runs(connection)
     for run_id in interrupted:
-        result = resume(database, clock, run_id)
+        if enqueue is None:
+            result = resume_run(database, clock, run_id)
+        else:
+            result = handoff.resume_by_queue(database, clock, run_id, enqueue)
         report.add("resumed", runId=run_id, status=result.status.value)
-    _drain_triggered(database, clock, report)
+    _drain_triggered(database, clock, report, enqueue)
     for scheduled in add_due_occurrences(database, now):
         report.add("occurrence", scheduledId=scheduled.id, campaignId=scheduled.campaign_id)
     while True:
@@ -90,22 +92,30 @@ def tick(database: Database, clock: Clock, *, resume: Resume = resume_run) -> Ti
             due_wait = earliest_due(connection, now)
             due_run = next_pending(connection, now)
         if due_wait is None and due_run is None:
-            _drain_triggered(database, clock, report)
+            _drain_triggered(database, clock, report, enqueue)
             delivered = delivery.deliver(database, clock)  # outbox rows (LEDG-3, HOOK-9)
             if delivered.rows:
                 report.add("delivered", **delivery.summary(delivered))
-                _drain_triggered(database, clock, report)  # Webhook is Called (HOOK-8)
+                _drain_triggered(database, clock, report, enqueue)  # Webhook is Called (HOOK-8)
             return report
         if due_run is None or (due_wait is not None and _wait_key(due_wait) <= _run_key(due_run)):
             assert due_wait is not None
-            _resume_wait(database, due_wait, report)
+            _resume_wait(database, clock, due_wait, report, enqueue)
         else:
-            _start(database, due_run, report)
+            _start(database, clock, due_run, report, enqueue)
 
 
-def _drain_triggered(database: Database, clock: Clock, report: TickReport) -> None:
-    """Offer new activities to triggers and run the queued trigger / requested runs."""
-    for result in triggers.drain(database, clock):
+def _drain_triggered(
+    database: Database, clock: Clock, report: TickReport, enqueue: handoff.Enqueue | None
+) -> None:
+    """Offer new activities to triggers, then run (inline) or start (queue) queued trigger
+    and requested runs, oldest first (ORD-3)."""
+    if enqueue is None:
+        results = triggers.drain(database, clock)
+    else:
+        triggers.dispatch(database, clock)
+        results = handoff.start_queued(database, clock, enqueue)
+    for result in results:
         report.add("triggered", runId=result.run_id, status=result.status.value)
 
 
@@ -117,7 +127,13 @@ def _run_key(scheduled: Scheduled) -> tuple[datetime, int, int, int]:
     return (scheduled.run_at, scheduled.campaign_id, 1, scheduled.id)
 
 
-def _resume_wait(database: Database, due: DueWait, report: TickReport) -> None:
+def _resume_wait(
+    database: Database,
+    clock: Clock,
+    due: DueWait,
+    report: TickReport,
+    enqueue: handoff.Enqueue | None,
+) -> None:
     """WAIT-8: the group wakes as one cohort, then the run continues at its due time."""
     with database.begin() as connection:
         if not still_running(connection, due.run_id):
@@ -125,7 +141,10 @@ def _resume_wait(database: Database, due: DueWait, report: TickReport) -> None:
         chunk_size = int(load_run_row(connection, due.run_id)["chunk_size"])
         woke = wake(connection, due, chunk_size)
     faults.hit("after-wake", due.run_id)
-    result = resume_run(database, FixedClock(due.wake_at), due.run_id)
+    if enqueue is None:
+        result = resume_run(database, FixedClock(due.wake_at), due.run_id)
+    else:  # the workers run the fresh chunks at due.wake_at (handoff.chunk_clock)
+        result = handoff.resume_by_queue(database, clock, due.run_id, enqueue)
     report.add(
         "woke",
         runId=due.run_id,
@@ -136,12 +155,20 @@ def _resume_wait(database: Database, due: DueWait, report: TickReport) -> None:
     )
 
 
-def _start(database: Database, scheduled: Scheduled, report: TickReport) -> None:
-    outcome = start(database, scheduled)
+def _start(
+    database: Database,
+    clock: Clock,
+    scheduled: Scheduled,
+    report: TickReport,
+    enqueue: handoff.Enqueue | None,
+) -> None:
+    outcome = start(database, scheduled, execute_now=enqueue is None)
     if outcome.refused is not None:
         report.add("refused", scheduledId=scheduled.id, reason=outcome.refused)
     elif outcome.started is not None:
         result = outcome.started.result
+        if enqueue is not None and result.status is RunStatus.RUNNING:
+            result = handoff.hand_over(database, clock, result.run_id, enqueue)
         report.add(
             "started",
             scheduledId=scheduled.id,

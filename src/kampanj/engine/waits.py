@@ -119,7 +119,9 @@ def wake(connection: Connection, due: DueWait, chunk_size: int) -> int:
         connection.execute(
             update(run_member)
             .where(group, run_member.c.person_id.between(low, high))
-            .values(state=MemberState.ACTIVE.value, wake_at=None, chunk=chunk)
+            # wake_at stays: a worker executing the fresh chunk runs it at that instant
+            # (GEN-4, engine/handoff.py chunk_clock); only waiting members are ever due.
+            .values(state=MemberState.ACTIVE.value, chunk=chunk)
         )
         if taken:
             # Everyone in the fresh chunk took these steps in the chunk they waited in: the

@@ -1,12 +1,15 @@
 """What a worker does with a message, against the ledger (DESIGN.md §5, ORD-5, LEDG-4).
 
 - ``run_chunk``: take the chunk's lease, execute the chunk's remaining steps chunk-major
-  (renewing the lease before each step), then complete the run if nobody is left in it —
-  under the run row lock, so exactly one of the workers finishing chunks completes it.
-- ``sweep``: one scheduler tick, if no other worker is ticking, with interrupted runs
-  handed to ``enqueue`` chunk by chunk (those without a live lease) instead of being
-  executed inline. Queue messages are hints: the sweep re-sends whatever the ledger says
-  is unfinished, so a lost message or a dead worker only delays work.
+  (renewing the lease before each step) at the chunk's clock (engine/handoff.py), then
+  complete the run if nobody is left in it — under the run row lock, so exactly one of the
+  workers finishing chunks completes it.
+- ``offer``: after a chunk, offer the activities it wrote to triggers and start the queued
+  trigger / requested runs that may start (their chunks go to the queue).
+- ``sweep``: one scheduler tick in queue mode, if no other worker is ticking: interrupted
+  runs, due Waits, due scheduled runs and queued runs are sent to the queue chunk by chunk,
+  never executed inline. Queue messages are hints: the sweep re-sends whatever the ledger
+  says is unfinished, so a lost message or a dead worker only delays work.
 
 Two workers never execute one (run, step, chunk) twice: the lease hands each chunk to one
 live worker, and the step transaction re-checks the progress marker under the run row lock
@@ -19,58 +22,39 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from kampanj.clock import Clock
-from kampanj.engine import leases
+from kampanj.engine import leases, triggers
 from kampanj.engine.batch import finish_run, load_flow
 from kampanj.engine.cohort import execute_chunk
-from kampanj.engine.runs import MemberState, RunResult
+from kampanj.engine.handoff import (
+    Enqueue,
+    chunk_clock,
+    enqueue_run,
+    hand_over,
+    start_queued,
+    unfinished_chunks,
+)
+from kampanj.engine.runs import Issue, RunStatus, set_status
 from kampanj.engine.tick import TickReport, tick
+from kampanj.errors import NotFoundError
 from kampanj.store.database import Database
-from kampanj.store.schema import run_member
 
-Enqueue = Callable[[int, int], None]
-"""Send "execute run R chunk C" to the workers."""
+__all__ = [
+    "Enqueue",
+    "WorkerIdentity",
+    "enqueue_run",
+    "hand_over",
+    "offer",
+    "run_chunk",
+    "sweep",
+    "unfinished_chunks",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WorkerIdentity:
     owner: str  # unique per worker process: host, pid, random suffix
     lease_ttl: timedelta
-
-
-def unfinished_chunks(database: Database, run_id: int, chunk: int | None = None) -> list[int]:
-    """Chunks of the run (or just ``chunk``) with people still to take a step now."""
-    statement = (
-        select(run_member.c.chunk)
-        .where(run_member.c.run_id == run_id, run_member.c.state == MemberState.ACTIVE.value)
-        .distinct()
-        .order_by(run_member.c.chunk)
-    )
-    if chunk is not None:
-        statement = statement.where(run_member.c.chunk == chunk)
-    with database.read() as connection:
-        return list(connection.execute(statement).scalars())
-
-
-def enqueue_run(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> int:
-    """Send every unfinished chunk nobody holds a live lease on; how many were sent."""
-    with database.read() as connection:
-        held = leases.live_chunk_leases(connection, run_id, clock.now())
-    chunks = [c for c in unfinished_chunks(database, run_id) if c not in held]
-    for chunk in chunks:
-        enqueue(run_id, chunk)
-    return len(chunks)
-
-
-def hand_over(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> RunResult:
-    """Send every chunk of a freshly qualified run to the workers; a run with nobody in it
-    completes at once. The run's result."""
-    chunks = unfinished_chunks(database, run_id)
-    for chunk in chunks:
-        enqueue(run_id, chunk)
-    return finish_run(database, clock, run_id, finished=not chunks)
 
 
 def run_chunk(
@@ -92,35 +76,43 @@ def run_chunk(
     if not leases.acquire(database, name, worker.owner, clock.now(), ttl):
         return "held"
     try:
-        flow = load_flow(database, clock, run_id)
+        steps_clock = chunk_clock(database, clock, run_id, chunk)
+        try:
+            flow = load_flow(database, steps_clock, run_id)
+        except NotFoundError as error:  # the campaign was deleted meanwhile
+            with database.begin() as connection:
+                issue = Issue(code="CAMPAIGN_DELETED", message=str(error))
+                set_status(
+                    connection, run_id, RunStatus.ABORTED, clock.now(), errors=[issue.to_json()]
+                )
+            return "stopped"
         if flow is None:
             return "stopped"
 
         def keep() -> bool:  # a stopping worker leaves the rest to the sweep
             return not stopping() and leases.renew(database, name, worker.owner, clock.now(), ttl)
 
-        done = execute_chunk(database, flow, clock, chunk, keep=keep)
-        finish_run(database, clock, run_id, finished=done)
+        done = execute_chunk(database, flow, steps_clock, chunk, keep=keep)
+        finish_run(database, steps_clock, run_id, finished=done)
         return "done" if done else "stopped"
     finally:
         leases.release(database, name, worker.owner)
 
 
+def offer(database: Database, clock: Clock, enqueue: Enqueue) -> int:
+    """Dispatch new activities to triggers (CMP-14) and start what may start; how many
+    runs were started."""
+    triggers.dispatch(database, clock)
+    return len(start_queued(database, clock, enqueue))
+
+
 def sweep(
     database: Database, clock: Clock, worker: WorkerIdentity, enqueue: Enqueue
 ) -> TickReport | None:
-    """One tick unless another worker holds the tick lease (then None)."""
+    """One tick in queue mode unless another worker holds the tick lease (then None)."""
     if not leases.acquire(database, leases.TICK, worker.owner, clock.now(), worker.lease_ttl):
         return None
     try:
-
-        def resume(database: Database, clock: Clock, run_id: int) -> RunResult:
-            if enqueue_run(database, clock, run_id, enqueue) == 0 and not unfinished_chunks(
-                database, run_id
-            ):
-                return finish_run(database, clock, run_id, finished=True)
-            return finish_run(database, clock, run_id, finished=False)
-
-        return tick(database, clock, resume=resume)
+        return tick(database, clock, enqueue=enqueue)
     finally:
         leases.release(database, leases.TICK, worker.owner)

@@ -1,13 +1,20 @@
 """The `kampanj worker` loop: consumer threads take messages, one thread sweeps.
 
 Each consumer thread takes a message from the queue and does what it names
-(engine/worker.py); when the queue is empty it polls again after ``poll`` seconds. The
-sweep thread ticks every ``interval`` seconds (at most one worker ticks at a time, under
+(engine/worker.py); after a chunk it offers the new activities to triggers and starts the
+queued runs that may start. When the queue is empty it polls again after ``poll`` seconds.
+The sweep thread ticks every ``interval`` seconds (at most one worker ticks at a time, under
 the tick lease) and re-sends every unfinished chunk nobody holds.
+
+Only a signal (``stop``) ends the loops. An unexpected error — the database or the queue
+going away, a deadlock, a bug in one run — is logged with its traceback and the thread
+backs off (``backoff`` seconds, doubling up to ``max_backoff``) and carries on: the ledger
+still says what is unfinished and the next sweep re-sends it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -19,9 +26,11 @@ from typing import Any
 
 from kampanj.clock import Clock
 from kampanj.engine.tick import TickReport
-from kampanj.engine.worker import WorkerIdentity, run_chunk, sweep
+from kampanj.engine.worker import WorkerIdentity, offer, run_chunk, sweep
 from kampanj.queue.backends import WorkQueue
 from kampanj.store.database import Database
+
+log = logging.getLogger("kampanj.worker")
 
 
 def new_identity(lease_seconds: float) -> WorkerIdentity:
@@ -42,44 +51,52 @@ class Consumer:
     concurrency: int = 1
     interval: float = 5.0
     poll: float = 0.2
+    backoff: float = 0.5
+    max_backoff: float = 30.0
     on_tick: Callable[[TickReport], None] | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     chunks_done: int = 0
     ticks: int = 0
+    errors: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _failure: BaseException | None = None
 
     def enqueue(self, run_id: int, chunk: int) -> None:
         self.queue.put(chunk_message(run_id, chunk))
 
     def run(self) -> None:
-        """Consume and sweep until ``stop`` is set; re-raises a thread's failure."""
+        """Consume and sweep until ``stop`` is set."""
         threads = [
-            threading.Thread(target=self._guarded, args=(self._consume,), daemon=True)
-            for _ in range(self.concurrency)
+            threading.Thread(target=self._consume, name=f"consumer-{n}", daemon=True)
+            for n in range(self.concurrency)
         ]
-        threads.append(threading.Thread(target=self._guarded, args=(self._sweep,), daemon=True))
+        threads.append(threading.Thread(target=self._sweep, name="sweep", daemon=True))
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        if self._failure is not None:
-            raise self._failure
-
-    def _guarded(self, target: Callable[[], None]) -> None:
-        try:
-            target()
-        except BaseException as error:
-            self._failure = error
-            self.stop.set()
 
     def _consume(self) -> None:
+        delay = self.backoff
         while not self.stop.is_set():
-            message = self.queue.get()
-            if message is None:
-                self.stop.wait(self.poll)
-                continue
-            self.handle(message)
+            try:
+                message = self.queue.get()
+                if message is None:
+                    self.stop.wait(self.poll)
+                else:
+                    self.handle(message)
+                delay = self.backoff
+            except Exception:
+                delay = self._failed("handling a queue message", delay)
+
+    def _failed(self, doing: str, delay: float) -> float:
+        """Log the current exception, wait ``delay`` (or until stopped); the next delay."""
+        with self._lock:
+            self.errors += 1
+        log.exception(
+            "worker %s: error while %s; retrying in %.1f s", self.worker.owner, doing, delay
+        )
+        self.stop.wait(delay)
+        return min(delay * 2, self.max_backoff)
 
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("kind")
@@ -95,13 +112,21 @@ class Consumer:
             if outcome == "done":
                 with self._lock:
                     self.chunks_done += 1
+                offer(self.database, self.clock, self.enqueue)
         elif kind in ("tick", "dispatch"):
             self._tick()  # a tick offers new activities to triggers too
+        else:
+            log.warning("worker %s: ignored unknown message %r", self.worker.owner, message)
 
     def _sweep(self) -> None:
+        delay = self.backoff
         while not self.stop.is_set():
-            self._tick()
-            self.stop.wait(self.interval)
+            try:
+                self._tick()
+                delay = self.backoff
+                self.stop.wait(self.interval)
+            except Exception:
+                delay = self._failed("sweeping", delay)
 
     def _tick(self) -> None:
         report = sweep(self.database, self.clock, self.worker, self.enqueue)
