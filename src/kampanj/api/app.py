@@ -32,6 +32,7 @@ from kampanj.api.routes import (
     leads,
     lists,
     native,
+    native_graph,
     programs,
     smart_campaigns,
     static_lists,
@@ -79,6 +80,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
         static_lists,
         tokens,
         native,
+        native_graph,
     ):
         app.include_router(module.router)
     return app

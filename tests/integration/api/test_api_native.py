@@ -102,3 +102,63 @@ def test_ledger(api: Api) -> None:
     assert api.get(f"{NATIVE}/ledger", run=run_id)["result"] == []
     assert api.get(f"{NATIVE}/ledger", person=person)["result"] == []
     assert error_code(api.get(f"{NATIVE}/ledger")) == "701"
+
+
+def test_explain_a_smart_list(api: Api) -> None:
+    """EXPL-1 --smart-list: each rule of a stand-alone smart list for one person."""
+    leads = api.post(
+        "/rest/v1/leads.json",
+        {
+            "lookupField": "firstName",
+            "input": [{"firstName": "A", "email": "a@example.com"}, {"firstName": "Nomail"}],
+        },
+    )["result"]
+    has_email = api.ids("smart_list")["Has Email"]
+    (yes,) = api.post(f"{NATIVE}/explain", {"smartList": has_email, "person": leads[0]["id"]})[
+        "result"
+    ]
+    (no,) = api.post(f"{NATIVE}/explain", {"smartList": has_email, "person": leads[1]["id"]})[
+        "result"
+    ]
+    assert (yes["smartList"], yes["result"], no["result"]) == ("Has Email", True, False)
+    assert error_code(api.post(f"{NATIVE}/explain", {"smartList": 999, "person": 1})) == "1013"
+    both = {"smartList": has_email, "campaign": 1, "person": 1}
+    assert error_code(api.post(f"{NATIVE}/explain", both)) == "1003"
+    emea = api.token("emea", Role.READ_ONLY, ("EMEA",))
+    body = api.post(f"{NATIVE}/explain", {"smartList": has_email, "person": 1}, token=emea)
+    assert error_code(body) == "603"
+
+
+CALLER_YAML = """\
+workspace: Default
+folders:
+  - name: Marketing
+    programs:
+      - name: Events
+        campaigns:
+          - name: Caller
+            smartList:
+              filters:
+                - Lead Score: {at least: 0}
+            flow:
+              - Execute Campaign: {campaign: Stamp, useParentContext: true}
+              - Execute Campaign: {campaign: Nightly}
+"""
+
+
+def test_graph(api: Api) -> None:
+    """NAT-1 / VAL-7: the call graph from one campaign or every root, with edge findings."""
+    api.post(f"{NATIVE}/apply", {"files": {"caller.yaml": CALLER_YAML}, "force": True})
+    ids = api.ids("campaign")
+    (graph,) = api.get(f"{NATIVE}/graph", campaign=ids["Caller"])["result"]
+    assert graph["roots"] == [ids["Caller"]]
+    edges = [(e["caller"], e["target"], e["useParentContext"]) for e in graph["edges"]]
+    assert ("Caller", "Stamp", True) in edges
+    assert any(e["findings"] for e in graph["edges"])  # Nightly is not executable (EXE_TARGET)
+    (every,) = api.get(f"{NATIVE}/graph")["result"]
+    assert ids["Caller"] in every["roots"]
+    assert error_code(api.get(f"{NATIVE}/graph", campaign=999)) == "1013"
+    emea = api.token("emea", Role.READ_ONLY, ("EMEA",))
+    assert error_code(api.get(f"{NATIVE}/graph", campaign=ids["Caller"], token=emea)) == "603"
+    (scoped,) = api.get(f"{NATIVE}/graph", token=emea)["result"]
+    assert scoped["roots"] == []

@@ -31,6 +31,8 @@ from kampanj.engine.trace import build_trace
 from kampanj.model.account import Definitions
 from kampanj.services.apply import apply_paths, check
 from kampanj.services.explain_campaign import explain_in
+from kampanj.smartlist.evaluation import load_smart_list
+from kampanj.smartlist.explain import explain_rules
 from kampanj.store.definitions_repo import read_definitions
 from kampanj.store.registry import load_field_registry
 from kampanj.store.schema import outbox, run
@@ -108,13 +110,23 @@ def abort(caller: Executor, run_id: int) -> dict[str, Any]:
 
 @router.post("/explain")
 def explain(caller: Reader, document: Annotated[Any, Depends(json_body)]) -> dict[str, Any]:
-    """Would the person qualify for the campaign now, and why (EXPL-1, EXPL-2)."""
+    """Would the person qualify for the campaign (or be in the smart list) now, and why
+    (EXPL-1, EXPL-2)."""
     body = body_object(document)
-    campaign_id, person = body.get("campaign"), body.get("person")
-    if not isinstance(campaign_id, int) or not isinstance(person, int):
-        raise ApiError(INVALID_REQUEST, "campaign and person must be integer ids")
+    person = body.get("person")
+    campaign_id, smart_list_id = body.get("campaign"), body.get("smartList")
+    if not isinstance(person, int) or (campaign_id is None) == (smart_list_id is None):
+        raise ApiError(
+            INVALID_REQUEST, "give person and one of campaign or smartList, as integer ids"
+        )
+    if smart_list_id is not None:
+        return success_body(Reply(result=[_explain_smart_list(caller, smart_list_id, person)]))
+    if not isinstance(campaign_id, int):
+        raise ApiError(INVALID_REQUEST, "campaign must be an integer id")
     activity = body.get("activity")
     caller_path = body.get("callerPath") or []
+    if not isinstance(caller_path, list):
+        raise ApiError(INVALID_REQUEST, "callerPath must be a list of campaign names")
     with caller.context.database.read() as connection:
         definitions = read_definitions(connection)
         found = next((c for c in definitions.campaigns if c.id == campaign_id), None)
@@ -131,6 +143,27 @@ def explain(caller: Reader, document: Annotated[Any, Depends(json_body)]) -> dic
             workspace=found.workspace,
         )
     return success_body(Reply(result=[explanation.to_json()]))
+
+
+def _explain_smart_list(caller: Caller, smart_list_id: object, person: int) -> dict[str, Any]:
+    """EXPL-1 ``--smart-list``: each rule of a stand-alone smart list for one person."""
+    if not isinstance(smart_list_id, int) or isinstance(smart_list_id, bool):
+        raise ApiError(INVALID_REQUEST, "smartList must be an integer id")
+    with caller.context.database.read() as connection:
+        definitions = read_definitions(connection)
+        found = next((s for s in definitions.smart_lists if s.id == smart_list_id), None)
+        if found is None:
+            raise ApiError(OBJECT_NOT_FOUND, f"Smart list {smart_list_id} not found")
+        caller.check_workspace(found.workspace, f"smart list {smart_list_id}")
+        loaded = load_smart_list(
+            connection, caller.context.clock, found.name, workspace=found.workspace
+        )
+        explanation = explain_rules(connection, loaded.smart_list.rules, loaded.context, person)
+    return {
+        "smartList": loaded.smart_list.name,
+        "smartListId": smart_list_id,
+        **explanation.to_json(),
+    }
 
 
 @contextmanager
