@@ -230,14 +230,16 @@ def worker_command(
         console.print(f"worker stopped after {ticks} tick(s)")
 
 
-def _results(results: list[RunResult], as_json: bool) -> None:
+def _results(results: list[RunResult], as_json: bool, *, deactivated: bool = False) -> None:
     if as_json:
-        print_json({"aborted": [r.to_json() for r in results]})
+        print_json({"aborted": [r.to_json() for r in results], "deactivated": deactivated})
         return
     if not results:
         console.print("no unfinished run to abort")
     for result in results:
         console.print(f"run {result.run_id}: [bold]{result.status.value}[/]", highlight=False)
+    if deactivated:
+        console.print("the trigger campaign was deactivated (CMP-29)")
 
 
 @handle_user_errors
@@ -252,19 +254,20 @@ def abort_command(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Abort a run, or every unfinished run of a campaign (CMP-29)."""
+    """Abort a run, or every unfinished run of a campaign (CMP-29); aborting a trigger
+    campaign's runs also deactivates it."""
     if (run_id is None) == (campaign is None):
         raise UserError("give either a RUN_ID or --campaign NAME")
     database = open_database(db)
     try:
         if run_id is not None:
-            results = [abort_run(database, SystemClock(), run_id)]
-        else:
-            assert campaign is not None
-            results = abort_campaign(database, SystemClock(), campaign, workspace=workspace)
+            _results([abort_run(database, SystemClock(), run_id)], as_json)
+            return
+        assert campaign is not None
+        done = abort_campaign(database, SystemClock(), campaign, workspace=workspace)
     finally:
         database.dispose()
-    _results(results, as_json)
+    _results(done.results, as_json, deactivated=done.deactivated)
 
 
 def register(app: typer.Typer) -> None:

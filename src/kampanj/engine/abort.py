@@ -4,9 +4,13 @@ An aborted run takes no further step: the status changes under the run-row lock 
 transaction takes first (``cohort.still_running``), so a step either committed before the
 abort or never runs. People still in the flow — waiting ones included — are removed.
 Completed steps are not undone; runs it requested and pending scheduled runs are untouched.
+Aborting every run of an active trigger campaign also deactivates it, in the same
+transaction, so no new entry slips in between (CMP-29, CMP-13).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
@@ -14,8 +18,10 @@ from kampanj.clock import Clock
 from kampanj.definitions.lookup import find_campaign
 from kampanj.engine.runs import MemberState, RunResult, RunStatus, load_result, set_status
 from kampanj.errors import NotFoundError, UserError
+from kampanj.model.campaigns import CampaignType
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
+from kampanj.store.schema import campaign as campaign_table
 from kampanj.store.schema import run, run_member
 
 _UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -49,10 +55,21 @@ def abort_run(database: Database, clock: Clock, run_id: int) -> RunResult:
         return load_result(connection, run_id)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CampaignAbort:
+    """What aborting a campaign did."""
+
+    results: list[RunResult]
+    """Each run it aborted, oldest first."""
+    deactivated: bool
+    """An active trigger campaign was deactivated (CMP-29)."""
+
+
 def abort_campaign(
     database: Database, clock: Clock, campaign_name: str, *, workspace: str | None = None
-) -> list[RunResult]:
-    """Abort every unfinished run of a campaign (CMP-29); executables are refused (EXE-20)."""
+) -> CampaignAbort:
+    """Abort every unfinished run of a campaign and deactivate it if it is an active
+    trigger campaign (CMP-29); executables are refused (EXE-20)."""
     with database.read() as connection:
         definitions = read_definitions(connection)
     campaign = find_campaign(definitions, campaign_name, workspace)
@@ -63,6 +80,16 @@ def abort_campaign(
         )
     results = []
     with database.begin() as connection:
+        deactivated = False
+        if campaign.type is CampaignType.TRIGGER:
+            deactivated = (
+                connection.execute(
+                    update(campaign_table)
+                    .where(campaign_table.c.id == campaign.id, campaign_table.c.active.is_(True))
+                    .values(active=False, updated_at=clock.now())
+                ).rowcount
+                == 1
+            )
         ids = connection.execute(
             select(run.c.id)
             .where(run.c.campaign_id == campaign.id, run.c.status.in_(_UNFINISHED))
@@ -71,4 +98,4 @@ def abort_campaign(
         for run_id in list(ids):
             if _abort(connection, run_id, clock):
                 results.append(load_result(connection, run_id))
-    return results
+    return CampaignAbort(results=results, deactivated=deactivated)

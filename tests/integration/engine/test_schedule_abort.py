@@ -200,7 +200,9 @@ def test_abort_campaign_during_a_run_stops_the_next_chunk(
     def abort_all(call_path: str, chunk: int) -> None:
         if (call_path, chunk) == ("s1", 0):
             aborted = abort_campaign(database, FixedClock(T0), "C")
-            assert len(aborted) == 2 and waiting.run_id in {r.run_id for r in aborted}
+            assert not aborted.deactivated  # a batch campaign has nothing to deactivate
+            assert len(aborted.results) == 2
+            assert waiting.run_id in {r.run_id for r in aborted.results}
 
     second = run_batch(database, FixedClock(T0), "C", chunk_size=3, on_chunk=abort_all).result
     assert second.status is RunStatus.ABORTED
