@@ -454,6 +454,18 @@ api_token = Table(
     Index("ix_api_token_user", "api_user_id", "expires_at"),
 )
 
+# Idempotency-Key replays (LEDG-6, LIM-26; migration 0010): the first request's fingerprint
+# and, once it succeeded, its response; no response yet = the call is in progress.
+api_idempotency = Table(
+    "api_idempotency",
+    metadata,
+    Column("api_user_id", Integer, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", JsonDocument, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 
 # The trigger dispatcher's high-water mark (ACT-6, CMP-14; migration 0007): every activity
 # with an id at most ``last_activity_id`` has been offered to triggers. One row (id 1),

@@ -20,6 +20,7 @@ from kampanj.api.envelope import (
     success_body,
 )
 from kampanj.api.formats import page_token, parse_instant, token_position
+from kampanj.api.idempotency import IdempotencyKey, once
 from kampanj.api.program_clone import clone_program
 from kampanj.api.requests import (
     batch_size,
@@ -29,7 +30,7 @@ from kampanj.api.requests import (
     int_list,
     optional_json_body,
 )
-from kampanj.api.security import Executor, Reader
+from kampanj.api.security import Caller, Executor, Reader
 from kampanj.api.tree import Tree
 from kampanj.api.validation import graph_errors
 from kampanj.engine.request_rules import WEB_SERVICE_API
@@ -141,10 +142,16 @@ def _clone_name(options: dict[str, Any]) -> str | None:
 @router.post("/campaigns/{campaign_id:int}/schedule.json")
 def schedule_campaign(
     caller: Executor,
+    keyed: IdempotencyKey,
     campaign_id: int,
     document: Annotated[Any, Depends(optional_json_body)],
 ) -> dict[str, Any]:
-    """Schedule a batch campaign at ``runAt`` with token overrides (API-19, API-20)."""
+    """Schedule a batch campaign at ``runAt`` with token overrides (API-19, API-20);
+    ``Idempotency-Key`` replays (LEDG-6)."""
+    return once(caller, keyed, lambda: _schedule(caller, campaign_id, document))
+
+
+def _schedule(caller: Caller, campaign_id: int, document: Any) -> dict[str, Any]:
     options = body_object(document).get("input") or {}
     if not isinstance(options, dict):
         raise ApiError(INVALID_REQUEST, "input must be an object")
@@ -224,10 +231,16 @@ def _lead_ids(raw: object) -> list[int]:
 @router.post("/campaigns/{campaign_id:int}/trigger.json")
 def trigger_campaign(
     caller: Executor,
+    keyed: IdempotencyKey,
     campaign_id: int,
     document: Annotated[Any, Depends(optional_json_body)],
 ) -> dict[str, Any]:
-    """Request Campaign for up to 100 leads with token overrides (API-16..18, REQ-4)."""
+    """Request Campaign for up to 100 leads with token overrides (API-16..18, REQ-4);
+    ``Idempotency-Key`` replays (LEDG-6)."""
+    return once(caller, keyed, lambda: _trigger(caller, campaign_id, document))
+
+
+def _trigger(caller: Caller, campaign_id: int, document: Any) -> dict[str, Any]:
     options = body_object(document).get("input") or {}
     if not isinstance(options, dict):
         raise ApiError(INVALID_REQUEST, "input must be an object")

@@ -18,6 +18,7 @@ from kampanj.api.envelope import (
     success_body,
 )
 from kampanj.api.formats import field_json, lead_time, page_token, token_position
+from kampanj.api.idempotency import IdempotencyKey, once
 from kampanj.api.people import (
     FIELD_NOT_FOUND,
     NOT_SEARCHABLE,
@@ -36,7 +37,7 @@ from kampanj.api.requests import (
     input_records,
     json_body,
 )
-from kampanj.api.security import Reader, Writer
+from kampanj.api.security import Caller, Reader, Writer
 from kampanj.api.triggers import offer_to_triggers
 from kampanj.ingest.account import account_zone
 from kampanj.model.conversions import ValueConversionError, text_parser
@@ -75,8 +76,14 @@ def lead_json(row: Any, fields: Sequence[FieldDef]) -> dict[str, Any]:
 
 
 @router.post("/leads.json")
-def sync_leads(caller: Writer, document: Annotated[Any, Depends(json_body)]) -> dict[str, Any]:
-    """Create or update up to 300 leads (API-28)."""
+def sync_leads(
+    caller: Writer, keyed: IdempotencyKey, document: Annotated[Any, Depends(json_body)]
+) -> dict[str, Any]:
+    """Create or update up to 300 leads (API-28); ``Idempotency-Key`` replays (LEDG-6)."""
+    return once(caller, keyed, lambda: _sync_leads(caller, document))
+
+
+def _sync_leads(caller: Caller, document: Any) -> dict[str, Any]:
     body = body_object(document)
     raw_action = body.get("action") or Action.CREATE_OR_UPDATE.value
     try:

@@ -22,6 +22,7 @@ from kampanj.api.envelope import (
     Reply,
     success_body,
 )
+from kampanj.api.idempotency import IdempotencyKey, once
 from kampanj.api.requests import body_object, json_body
 from kampanj.api.security import Caller, Executor, Reader, Writer
 from kampanj.definitions.findings import findings_summary
@@ -100,8 +101,12 @@ def get_trace(
 
 
 @router.post("/runs/{run_id:int}/abort")
-def abort(caller: Executor, run_id: int) -> dict[str, Any]:
-    """Abort an unfinished run (CMP-29)."""
+def abort(caller: Executor, keyed: IdempotencyKey, run_id: int) -> dict[str, Any]:
+    """Abort an unfinished run (CMP-29); ``Idempotency-Key`` replays (LEDG-6)."""
+    return once(caller, keyed, lambda: _abort(caller, run_id))
+
+
+def _abort(caller: Caller, run_id: int) -> dict[str, Any]:
     with caller.context.database.read() as connection:
         _check_run(connection, caller, run_id)
     result = abort_run(caller.context.database, caller.context.clock, run_id)
@@ -203,8 +208,15 @@ def lint(caller: Reader, document: Annotated[Any, Depends(json_body)]) -> dict[s
 
 
 @router.post("/apply")
-def apply(caller: Writer, document: Annotated[Any, Depends(json_body)]) -> dict[str, Any]:
-    """Validate and write definitions, all or nothing (VAL-3); ``force`` writes despite errors."""
+def apply(
+    caller: Writer, keyed: IdempotencyKey, document: Annotated[Any, Depends(json_body)]
+) -> dict[str, Any]:
+    """Validate and write definitions, all or nothing (VAL-3); ``force`` writes despite
+    errors; ``Idempotency-Key`` replays (LEDG-6)."""
+    return once(caller, keyed, lambda: _apply(caller, document))
+
+
+def _apply(caller: Caller, document: Any) -> dict[str, Any]:
     _require_all_workspaces(caller)
     body = body_object(document)
     with _files(body) as paths:
