@@ -111,10 +111,16 @@ def poll(what: str, probe: Callable[[], T | None]) -> T:
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+def server_log(tmp_path: Path) -> Path:
+    """Everything `kampanj serve` writes to stdout and stderr."""
+    return tmp_path / "serve.log"
+
+
+@pytest.fixture
+def server(database_url: str, server_log: Path) -> Iterator[str]:
     """`kampanj serve` with its in-process worker; yields the base URL once it answers."""
     port = _free_port()
-    log = (tmp_path / "serve.log").open("w+b")
+    log = server_log.open("w+b")
     process = subprocess.Popen(
         [*_kampanj(), "serve", "--db", database_url, "--port", str(port), "--tick-seconds", "0.2"],
         stdout=log,
@@ -144,6 +150,8 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
 class Marketo:
     """What a Marketo client library does: fetch a token, send it, check the envelope."""
 
+    access_token: str
+
     def __init__(self, base: str, client_id: str, client_secret: str) -> None:
         self.http = httpx.Client(base_url=base, timeout=30.0)
         answer = self.http.get(
@@ -157,7 +165,8 @@ class Marketo:
         assert answer.status_code == 200, answer.text
         identity = answer.json()
         assert identity["token_type"] == "bearer" and identity["expires_in"] == 3599
-        self.http.headers["Authorization"] = f"Bearer {identity['access_token']}"
+        self.access_token = identity["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {self.access_token}"
 
     def call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         answer = self.http.request(method, path, **options)
@@ -239,11 +248,14 @@ def _executions(
     ]
 
 
-def test_a_marketo_client_drives_kampanj_serve(database_url: str, server: str) -> None:
+def test_a_marketo_client_drives_kampanj_serve(
+    database_url: str, server: str, server_log: Path
+) -> None:
     """Issue 7: authenticate, upsert, form fill → trigger, request with overrides →
     parent-context child, schedule a batch, page activities, read folder tokens."""
     since = datetime.now(UTC) - timedelta(minutes=1)
-    client = Marketo(server, *_api_user(database_url))
+    client_id, secret = _api_user(database_url)
+    client = Marketo(server, client_id, secret)
     applied = client.post("/kampanj/v1/apply", {"files": {"events.yaml": WORLD}})
     assert applied["result"][0]["errors"] == 0, applied
 
@@ -371,3 +383,10 @@ def test_a_marketo_client_drives_kampanj_serve(database_url: str, server: str) -
         ("Event Name", "Default Event", "local"),
         ("Points", "+5", "local"),
     ]
+
+    # API-8: neither the secret nor the access token reaches the server's output, also
+    # when they travel in query strings and a call fails.
+    client.http.get("/rest/v1/nothing.json", params={"client_secret": secret})
+    client.http.get("/rest/v1/leads.json", params={"access_token": client.access_token})
+    output = server_log.read_text(encoding="utf-8", errors="replace")
+    assert secret not in output and client.access_token not in output

@@ -6,7 +6,7 @@ from apisupport import Api, error_code
 from sqlalchemy import select
 
 from kampanj.api.users import Role
-from kampanj.store.schema import activity
+from kampanj.store.schema import activity, run
 
 
 def test_request_with_duplicates_unknown_leads_and_ignored_tokens(api: Api) -> None:
@@ -51,3 +51,22 @@ def test_request_refusals(api: Api) -> None:
     assert error_code(api.post(path.format(ids["Register"]), many)) == "1003"
     writer = api.token("writer", Role.READ_WRITE)
     assert error_code(api.post(path.format(ids["Register"]), one, token=writer)) == "603"
+
+
+def test_read_only_and_other_workspace_users_cannot_request(api: Api) -> None:
+    """API-8 / WS-5: a read-only user requesting a campaign → 603; a user scoped to EMEA
+    requesting a Default campaign → 603; nothing is written either way."""
+    (lead,) = api.post("/rest/v1/leads.json", {"input": [{"email": "a@example.com"}]})["result"]
+    register = api.ids("campaign")["Register"]
+    path = f"/rest/v1/campaigns/{register}/trigger.json"
+    one = {"input": {"leads": [{"id": lead["id"]}]}}
+    reader = api.token("reader", Role.READ_ONLY)
+    assert error_code(api.post(path, one, token=reader)) == "603"
+    emea = api.token("emea", Role.EXECUTE_CAMPAIGN, ("EMEA",))
+    assert error_code(api.post(path, one, token=emea)) == "603"
+    with api.database.read() as connection:
+        requests = connection.execute(
+            select(activity.c.id).where(activity.c.activity_type_id == 47)
+        ).all()
+        runs = connection.execute(select(run.c.id)).all()
+    assert requests == [] and runs == []
