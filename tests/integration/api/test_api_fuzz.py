@@ -37,6 +37,23 @@ JSON = st.recursive(
 )
 BODIES = st.one_of(
     JSON,
+    st.fixed_dictionaries(  # schedule.json / trigger.json / program status shapes
+        {
+            "input": st.fixed_dictionaries(
+                {},
+                optional={
+                    "runAt": SCALARS,
+                    "cloneToProgramName": SCALARS,
+                    "cloneToProgram": SCALARS,
+                    "tokens": st.lists(
+                        st.fixed_dictionaries({"name": SCALARS, "value": SCALARS}), max_size=2
+                    ),
+                    "leads": st.lists(st.fixed_dictionaries({"id": JSON}), max_size=2),
+                },
+            )
+        },
+        optional={"statusName": SCALARS, "status": SCALARS, "smartList": JSON, "person": JSON},
+    ),
     st.fixed_dictionaries(
         {
             "input": st.lists(
