@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -153,6 +155,45 @@ def _change_activity(person_id: int, row: Any, type_id: int, now: Any) -> dict[s
     )
 
 
+Write = Callable[[Connection, list[int], datetime], None]
+"""Inserts or deletes the memberships of the given leads."""
+
+
+def _change_membership(
+    caller: Caller, request: Request, list_id: int, document: Any, *, adding: bool, write: Write
+) -> dict[str, Any]:
+    """Add or remove (API-39): items in input order, unknown leads skipped with 1004, a
+    non-member skipped with 1015 on removal; each lead changes once, and only actual
+    changes write Add to List (24) / Remove from List (25). Then triggers."""
+    ids = _lead_ids(request, document)
+    now = caller.context.clock.now()
+    result: list[dict[str, Any]] = []
+    with caller.context.database.begin() as connection:
+        row, _ = _find_list(connection, caller, list_id)
+        known_ids = [i for i in ids if i is not None]
+        known = existing_ids(connection, known_ids)
+        members = _members(connection, list_id, known_ids)
+        changing: list[int] = []
+        for person_id in ids:
+            if person_id is None or person_id not in known:
+                result.append(skipped(LEAD_NOT_FOUND, "Lead not found", id=person_id))
+            elif adding:
+                result.append({"id": person_id, "status": "added"})
+                if person_id not in members and person_id not in changing:
+                    changing.append(person_id)
+            elif person_id not in members or person_id in changing:
+                result.append(skipped(NOT_IN_LIST, "Lead not in list", id=person_id))
+            else:
+                result.append({"id": person_id, "status": "removed"})
+                changing.append(person_id)
+        if changing:
+            write(connection, changing, now)
+            kind = StandardActivity.ADD_TO_LIST if adding else StandardActivity.REMOVE_FROM_LIST
+            insert_activities(connection, [_change_activity(p, row, kind, now) for p in changing])
+    offer_to_triggers(caller.context)
+    return success_body(Reply(result=result))
+
+
 @router.post("/lists/{list_id:int}/leads.json")
 def add_to_list(
     caller: Writer,
@@ -161,33 +202,14 @@ def add_to_list(
     document: Annotated[Any, Depends(optional_json_body)],
 ) -> dict[str, Any]:
     """Add leads to a static list; only new members get Add to List (24) (API-39)."""
-    ids = _lead_ids(request, document)
-    now = caller.context.clock.now()
-    result: list[dict[str, Any]] = []
-    with caller.context.database.begin() as connection:
-        row, _ = _find_list(connection, caller, list_id)
-        known_ids = [i for i in ids if i is not None]
-        known = existing_ids(connection, known_ids)
-        already = _members(connection, list_id, known_ids)
-        joining: list[int] = []
-        for person_id in ids:
-            if person_id is None or person_id not in known:
-                result.append(skipped(LEAD_NOT_FOUND, "Lead not found", id=person_id))
-                continue
-            result.append({"id": person_id, "status": "added"})
-            if person_id not in already and person_id not in joining:
-                joining.append(person_id)
-        if joining:
-            connection.execute(
-                insert(list_member),
-                [{"list_id": list_id, "person_id": p, "added_at": now} for p in joining],
-            )
-            insert_activities(
-                connection,
-                [_change_activity(p, row, StandardActivity.ADD_TO_LIST, now) for p in joining],
-            )
-    offer_to_triggers(caller.context)
-    return success_body(Reply(result=result))
+
+    def insert_members(connection: Connection, joining: list[int], now: datetime) -> None:
+        connection.execute(
+            insert(list_member),
+            [{"list_id": list_id, "person_id": p, "added_at": now} for p in joining],
+        )
+
+    return _change_membership(caller, request, list_id, document, adding=True, write=insert_members)
 
 
 @router.delete("/lists/{list_id:int}/leads.json")
@@ -198,35 +220,17 @@ def remove_from_list(
     document: Annotated[Any, Depends(optional_json_body)],
 ) -> dict[str, Any]:
     """Remove leads from a static list with Remove from List (25) (API-39)."""
-    ids = _lead_ids(request, document)
-    now = caller.context.clock.now()
-    result: list[dict[str, Any]] = []
-    with caller.context.database.begin() as connection:
-        row, _ = _find_list(connection, caller, list_id)
-        known_ids = [i for i in ids if i is not None]
-        known = existing_ids(connection, known_ids)
-        members = _members(connection, list_id, known_ids)
-        leaving: list[int] = []
-        for person_id in ids:
-            if person_id is None or person_id not in known:
-                result.append(skipped(LEAD_NOT_FOUND, "Lead not found", id=person_id))
-            elif person_id not in members or person_id in leaving:
-                result.append(skipped(NOT_IN_LIST, "Lead not in list", id=person_id))
-            else:
-                result.append({"id": person_id, "status": "removed"})
-                leaving.append(person_id)
-        if leaving:
-            connection.execute(
-                delete(list_member).where(
-                    list_member.c.list_id == list_id, list_member.c.person_id.in_(leaving)
-                )
+
+    def delete_members(connection: Connection, leaving: list[int], _now: datetime) -> None:
+        connection.execute(
+            delete(list_member).where(
+                list_member.c.list_id == list_id, list_member.c.person_id.in_(leaving)
             )
-            insert_activities(
-                connection,
-                [_change_activity(p, row, StandardActivity.REMOVE_FROM_LIST, now) for p in leaving],
-            )
-    offer_to_triggers(caller.context)
-    return success_body(Reply(result=result))
+        )
+
+    return _change_membership(
+        caller, request, list_id, document, adding=False, write=delete_members
+    )
 
 
 @router.get("/lists/{list_id:int}/leads.json")
