@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, bindparam, insert, select
 
 from kampanj.clock import Clock
 from kampanj.engine import triggers
 from kampanj.engine.runs import RunResult
 from kampanj.errors import NotFoundError, UserError
 from kampanj.ingest.account import account_zone
-from kampanj.model.activities import ActivityTypeDef
+from kampanj.model.activities import ActivityTypeDef, ActivityTypeRegistry
 from kampanj.model.conversions import (
     CLEAR,
     UNCHANGED,
@@ -27,11 +27,19 @@ from kampanj.model.conversions import (
     convert_json,
     json_value,
 )
-from kampanj.store import people_repo
+from kampanj.model.fields import FieldType
 from kampanj.store.activities_repo import activity_row
 from kampanj.store.database import Database
 from kampanj.store.registry import load_activity_types
-from kampanj.store.schema import activity
+from kampanj.store.schema import activity, activity_type, person
+
+# Built once: an event is a handful of statements, and building them costs more than
+# executing them (SQLAlchemy caches the compiled form of a statement object).
+_TYPE_ROWS = select(activity_type).order_by(activity_type.c.id)
+_PERSON = select(person.c.id).where(person.c.id == bindparam("person_id"))
+_INSERT = insert(activity).returning(activity.c.id)
+_ZONED = frozenset({FieldType.DATE, FieldType.DATETIME})
+_TYPES: dict[str, ActivityTypeRegistry] = {}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,16 +87,15 @@ def record_event(
     load its batches micro-batch the runs (ORD-5); ``enqueued`` is then empty.
     """
     with database.begin() as connection:
-        types = load_activity_types(connection)
-        found = types.resolve(activity_type)
+        found = _activity_types(connection).resolve(activity_type)
         if found is None:
             raise UserError(
                 f"unknown activity type {activity_type!r}; use an id or name such as "
                 "1 or 'Visit Webpage' (`kampanj activities types` lists them)"
             )
-        if not people_repo.existing_ids(connection, [person_id]):
+        if connection.execute(_PERSON, {"person_id": person_id}).first() is None:
             raise NotFoundError(f"there is no person {person_id}")
-        typed = _typed_attributes(found, attributes or {}, account_zone(connection))
+        typed = _typed_attributes(found, attributes or {}, connection)
         row = activity_row(
             person_id=person_id,
             activity_type_id=found.id,
@@ -97,9 +104,7 @@ def record_event(
             primary_attribute_value=primary,
             primary_attribute_value_id=primary_id,
         )
-        activity_id = int(
-            connection.execute(insert(activity).values(row).returning(activity.c.id)).scalar_one()
-        )
+        activity_id = int(connection.execute(_INSERT, row).scalar_one())
     fired: tuple[triggers.Enqueued, ...] = ()
     if offer or wait:
         report = triggers.dispatch(database, clock)
@@ -114,10 +119,24 @@ def record_event(
     )
 
 
+def _activity_types(connection: Connection) -> ActivityTypeRegistry:
+    """The registry, rebuilt only when the stored custom types changed (reading the few
+    rows is cheap; building the registry from them is not)."""
+    key = repr(connection.execute(_TYPE_ROWS).all())
+    found = _TYPES.get(key)
+    if found is None:
+        found = load_activity_types(connection)
+        _TYPES.clear()
+        _TYPES[key] = found
+    return found
+
+
 def _typed_attributes(
-    activity_type: ActivityTypeDef, raw: Mapping[str, object], zone: Any
+    activity_type: ActivityTypeDef, raw: Mapping[str, object], connection: Connection
 ) -> dict[str, object]:
-    """Attributes under canonical names (GEN-7), converted to their declared types (ACT-9)."""
+    """Attributes under canonical names (GEN-7), converted to their declared types (ACT-9);
+    dates are read in the account zone (looked up only when one is given)."""
+    zone: Any = None
     converted: dict[str, object] = {}
     for name, value in raw.items():
         declared = next(
@@ -130,6 +149,8 @@ def _typed_attributes(
                 f"attribute {name!r} does not belong to {activity_type.name} "
                 f"(its attributes: {names})"
             )
+        if zone is None and declared.data_type in _ZONED:
+            zone = account_zone(connection)
         try:
             typed = convert_json(declared.data_type, value, zone)
         except ValueConversionError as error:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from kampanj.clock import Clock
@@ -294,6 +294,37 @@ DispatchHook = Callable[[str], None]
 """Called inside a dispatch transaction before it commits (crash tests)."""
 
 
+# Built once: the dispatcher runs after every step of every run, and building a statement
+# costs more than executing it (SQLAlchemy caches the compiled form per statement object).
+_CURSOR = select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
+_MAX_ID = select(func.max(activity.c.id))
+_PENDING = (
+    select(activity)
+    .where(
+        activity.c.id > bindparam("position"),
+        activity.c.id <= bindparam("horizon"),
+        activity.c.activity_type_id.in_(bindparam("types", expanding=True)),
+        activity.c.history.is_not(True),
+    )
+    .order_by(activity.c.id)
+    .limit(bindparam("batch_size"))
+)
+_MOVE_CURSOR = (
+    update(trigger_cursor)
+    .where(trigger_cursor.c.id == 1)
+    .values(last_activity_id=bindparam("reached"), updated_at=bindparam("now"))
+)
+_WROTE = (
+    select(activity.c.id)
+    .where(
+        activity.c.id > func.coalesce(_CURSOR.scalar_subquery(), 0),
+        activity.c.run_id == bindparam("run_id"),
+        activity.c.activity_type_id.in_(bindparam("types", expanding=True)),
+    )
+    .limit(1)
+)
+
+
 def dispatch(
     database: Database,
     clock: Clock,
@@ -304,30 +335,29 @@ def dispatch(
     """Offer every committed, not yet offered activity to triggers; enqueue the runs."""
     report = DispatchReport()
     with database.read() as connection:
-        if _caught_up(connection):
+        highest = _max_activity_id(connection)
+        if _cursor(connection) >= highest:
             return report
-    horizon = _horizon(database)
+    # What was written after this point waits for the next dispatch: a dispatcher chasing
+    # a steady stream of events would otherwise offer them a few at a time (ORD-5).
+    horizon = highest if database.dialect == "sqlite" else _horizon(database)
     if horizon is None:
         return report
     while True:
         with database.begin() as connection:
             position = _lock_cursor(connection)
-            if connection.dialect.name == "sqlite":  # serialised writers: all ids committed
-                horizon = _max_activity_id(connection)
             if position >= horizon:
                 return report
             index = current_index(connection, clock)
             rows = list(
                 connection.execute(
-                    select(activity)
-                    .where(
-                        activity.c.id > position,
-                        activity.c.id <= horizon,
-                        activity.c.activity_type_id.in_(sorted(index.type_ids)),
-                        activity.c.history.is_not(True),
-                    )
-                    .order_by(activity.c.id)
-                    .limit(batch_size)
+                    _PENDING,
+                    {
+                        "position": position,
+                        "horizon": horizon,
+                        "types": sorted(index.type_ids),
+                        "batch_size": batch_size,
+                    },
                 ).mappings()
             )
             reached = horizon if len(rows) < batch_size else int(rows[-1]["id"])
@@ -336,33 +366,26 @@ def dispatch(
             planner = plan(connection, clock, index, fired, now)
             report.offered += len(rows)
             report.enqueued.extend(_enqueue(connection, index, planner, now))
-            connection.execute(
-                update(trigger_cursor)
-                .where(trigger_cursor.c.id == 1)
-                .values(last_activity_id=reached, updated_at=now)
-            )
+            connection.execute(_MOVE_CURSOR, {"reached": reached, "now": now})
             if before_commit is not None:
                 before_commit("dispatch")
 
 
-def _caught_up(connection: Connection) -> bool:
-    """Whether no activity was written since the cursor last moved (no write needed)."""
-    position = connection.execute(
-        select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
-    ).scalar()
-    return position is not None and int(position) >= _max_activity_id(connection)
+def _cursor(connection: Connection) -> int:
+    """The cursor's position (-1 before the first dispatch created it)."""
+    position = connection.execute(_CURSOR).scalar()
+    return -1 if position is None else int(position)
 
 
 def _max_activity_id(connection: Connection) -> int:
     # A bare max() over the primary key is one index probe on both databases.
-    found = connection.execute(select(func.max(activity.c.id))).scalar()
+    found = connection.execute(_MAX_ID).scalar()
     return 0 if found is None else int(found)
 
 
 def _horizon(database: Database) -> int | None:
-    """The highest activity id below which every id has committed or never will."""
-    if database.dialect != "postgresql":
-        return _MAX_ID  # SQLite: read inside the dispatch transaction itself
+    """PostgreSQL: the highest activity id below which every id has committed or never
+    will (on SQLite, writers are serialised: every id up to the highest has committed)."""
     try:
         with database.begin() as connection:
             connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
@@ -372,13 +395,12 @@ def _horizon(database: Database) -> int | None:
         return None  # a long writer holds the table: try again at the next dispatch
 
 
-_MAX_ID = 2**62
+_LOCK_CURSOR = _CURSOR.with_for_update()
 
 
 def _lock_cursor(connection: Connection) -> int:
     """The cursor, locked against a concurrent dispatcher (created if missing)."""
-    statement = select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
-    found = connection.execute(statement.with_for_update()).scalar()
+    found = connection.execute(_LOCK_CURSOR).scalar()
     if found is None:
         connection.execute(
             trigger_cursor.insert().values(id=1, last_activity_id=0, updated_at=func.now())
@@ -672,13 +694,19 @@ def _claim(connection: Connection, run_id: int, now: datetime) -> bool:
 def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
 
-    Activities a run writes are dispatched after each committed (step, chunk), so the runs
-    they fire see the data of that moment (CMP-14) and run after the current one (ORD-3).
+    Activities a run writes are dispatched after the committed (step, chunk) that wrote
+    them, so the runs they fire see the data of that moment (CMP-14) and run after the
+    current one (ORD-3). A step that wrote nothing a trigger listens to leaves the
+    dispatch to the next loop: activities recorded meanwhile by others then gather into
+    one batch, hence one run per campaign (ORD-5), instead of a run per step.
     """
     results: list[RunResult] = []
+    current = 0
+    listened: frozenset[int] = frozenset()
 
     def after_step(_step: str, _chunk: int) -> None:
-        dispatch(database, clock)
+        if wrote_listened(database, current, listened):
+            dispatch(database, clock)
 
     while limit is None or len(results) < limit:
         dispatch(database, clock)
@@ -689,7 +717,8 @@ def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list
             if not _claim(connection, run_id, clock.now()):
                 continue  # another process took it first
         with database.read() as connection:
-            definitions = current_index(connection, clock).definitions
+            index = current_index(connection, clock)
+        current, listened, definitions = run_id, index.type_ids, index.definitions
         try:
             results.append(
                 resume_run(database, clock, run_id, on_chunk=after_step, definitions=definitions)
@@ -705,3 +734,11 @@ def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list
                 )
     dispatch(database, clock)
     return results
+
+
+def wrote_listened(database: Database, run_id: int, types: frozenset[int]) -> bool:
+    """Whether run ``run_id`` wrote an activity not yet offered of one of ``types`` (those
+    some trigger, or a requested target, REQ-6, listens to)."""
+    with database.read() as connection:
+        found = connection.execute(_WROTE, {"run_id": run_id, "types": sorted(types)})
+        return found.first() is not None

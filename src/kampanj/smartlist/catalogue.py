@@ -314,6 +314,10 @@ class CatalogueEntry:
         return self.kind in (RuleKind.ACTIVITY, RuleKind.INACTIVITY, RuleKind.TRIGGER)
 
 
+_SHARED: dict[tuple[tuple[FieldDef, ...], tuple[ActivityTypeDef, ...]], Catalogue] = {}
+_SHARED_LIMIT = 16
+
+
 class Catalogue:
     """Every filter and trigger for one field registry and activity-type registry."""
 
@@ -339,6 +343,18 @@ class Catalogue:
     @classmethod
     def standard(cls) -> Catalogue:
         return cls(FieldRegistry.standard(), ActivityTypeRegistry.standard())
+
+    @classmethod
+    def shared(cls, fields: FieldRegistry, activity_types: ActivityTypeRegistry) -> Catalogue:
+        """One catalogue per distinct pair of registries (it is never changed once built,
+        and building it costs milliseconds: every run compiles against one)."""
+        key = (tuple(fields), tuple(activity_types))
+        found = _SHARED.get(key)
+        if found is None:
+            if len(_SHARED) >= _SHARED_LIMIT:
+                _SHARED.clear()
+            found = _SHARED[key] = cls(fields, activity_types)
+        return found
 
     @staticmethod
     def _add(index: dict[str, CatalogueEntry], entry: CatalogueEntry) -> None:

@@ -40,7 +40,7 @@ def compile_context(
     """A context reading the stored registries, account zone and assets."""
     fields = load_field_registry(connection)
     return CompileContext(
-        catalogue=Catalogue(fields, load_activity_types(connection)),
+        catalogue=Catalogue.shared(fields, load_activity_types(connection)),
         person=person_table(fields),
         moment=Moment(now=clock.now(), zone=account_zone(connection)),
         workspace=workspace,

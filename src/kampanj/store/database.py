@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from kampanj.errors import ConfigurationError
 from kampanj.smartlist.folding import SQLITE_FOLD_FUNCTION, sqlite_fold
+from kampanj.store.writer_lock import FairLock
 
 DATABASE_URL_ENV = "KAMPANJ_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "kampanj.db"
@@ -56,6 +57,10 @@ def create_db_engine(url: str) -> Engine:
     )
 
 
+SQLITE_PAGE_SIZE = 16384
+"""Bytes per page of new SQLite databases (existing ones keep theirs until a VACUUM)."""
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -65,6 +70,10 @@ def _sqlite_engine(url: str) -> Engine:
         # transactional too; pysqlite would otherwise autocommit it.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Takes effect only while the file is still empty (a new database), and must come
+        # before WAL mode. Bulk steps dirty thousands of pages per transaction; 16 KiB pages
+        # mean a quarter of the WAL frames to write, which was ~13 % of a batch run's CPU.
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -90,6 +99,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
+        # SQLite writers of this process take turns here (store/writer_lock.py).
+        self._writer = FairLock() if self.dialect == "sqlite" else None
 
     @classmethod
     def open(cls, url: str | None = None) -> Database:
@@ -107,7 +118,11 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on any error."""
-        with self._connect() as connection, connection.begin():
+        if self._writer is None:
+            with self._connect() as connection, connection.begin():
+                yield connection
+            return
+        with self._writer, self._connect() as connection, connection.begin():
             yield connection
 
     @contextmanager
