@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
 from kampanj.model.fields import FieldDef, FieldType
 from kampanj.store import schema
-from kampanj.store.database import Database, resolve_url
+from kampanj.store.database import SQLITE_PAGE_SIZE, Database, resolve_url
 from kampanj.store.registry import add_custom_field, load_field_registry, person_table
 
 
@@ -98,3 +100,13 @@ def test_resolve_url_prefers_environment_over_default(monkeypatch: pytest.Monkey
     monkeypatch.setenv("KAMPANJ_DATABASE_URL", "sqlite:////tmp/env.db")
     assert resolve_url(None) == "sqlite:////tmp/env.db"
     assert resolve_url("other.db") == "sqlite:///other.db"
+
+
+def test_new_sqlite_database_uses_large_pages(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/new.db")
+    database.migrate()
+    with database.read() as connection:
+        page_size = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+    database.dispose()
+    assert (page_size, journal) == (SQLITE_PAGE_SIZE, "wal")

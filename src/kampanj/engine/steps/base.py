@@ -7,12 +7,15 @@ render the value for the cohort in bulk and apply it with bulk statements.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Select,
@@ -154,22 +157,41 @@ def every_person_fails(
     return StepOutcome(errors=[env.issue(code, message, person_id) for person_id in ids])
 
 
-def json_object(connection: Connection, pairs: Mapping[str, ColumnElement[Any]]) -> Any:
-    """A JSON object built in SQL from text-valued expressions (keys are bound, not spliced)."""
-    arguments: list[Any] = []
+def attributes_document(connection: Connection, pairs: Mapping[str, ColumnElement[Any]]) -> Any:
+    """The JSON object of ``pairs`` built in SQL, members whose value is NULL left out
+    (empty attributes are omitted, ACT-1). Keys are bound or pre-serialised, never spliced.
+
+    On SQLite the document is concatenated text: runs of constant members are serialised
+    once in Python, and each per-row member becomes ``,"key":<json_quote(value)>`` or ''.
+    That is about half the work of ``json_patch('{}', json_object(…))`` per row, and
+    activities are most of what a batch step writes.
+    """
+    if connection.dialect.name == "postgresql":
+        arguments: list[Any] = []
+        for key, value in pairs.items():
+            arguments.extend((literal(key, String), value))
+        return func.jsonb_strip_nulls(func.jsonb_build_object(*arguments))
+    pieces: list[Any] = []
+    constant = ""
     for key, value in pairs.items():
-        arguments.extend((literal(key, String), value))
-    if connection.dialect.name == "postgresql":
-        return func.jsonb_build_object(*arguments)
-    return func.json_object(*arguments)
+        if isinstance(value, BindParameter) and isinstance(value.value, str):
+            constant += f",{_json_text(key)}:{_json_text(value.value)}"
+            continue
+        if constant:
+            pieces.append(literal(constant, String))
+            constant = ""
+        member = literal(f",{_json_text(key)}:", String).concat(func.json_quote(value))
+        pieces.append(case((value.is_(None), literal("", String)), else_=member))
+    if constant:
+        pieces.append(literal(constant, String))
+    if not pieces:
+        return literal("{}", String)
+    members = reduce(lambda left, right: left.concat(right), pieces)
+    return literal("{", String).concat(func.substr(members, 2)).concat(literal("}", String))
 
 
-def without_nulls(connection: Connection, document: Any) -> Any:
-    """The JSON object ``document`` without its null members: empty attributes are omitted
-    (ACT-1)."""
-    if connection.dialect.name == "postgresql":
-        return func.jsonb_strip_nulls(document)
-    return func.json_patch("{}", document)  # a merge patch drops members whose value is null
+def _json_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_bool(connection: Connection, predicate: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -214,7 +236,7 @@ def insert_activity_select(
             bindparam(f"c_{name}", value, type_=activity.c[name].type).label(name)
             for name, value in constants.items()
         ),
-        without_nulls(connection, json_object(connection, pairs)).label("attributes"),
+        attributes_document(connection, pairs).label("attributes"),
     ]
     selected = source.with_only_columns(*columns).order_by(person_id)
     connection.execute(
