@@ -25,7 +25,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     insert,
     literal,
     select,
@@ -58,6 +57,9 @@ CHILD_SMART_LIST_INVALID = "CHILD_SMART_LIST_INVALID"
 
 CALL_STEPS = (StepType.EXECUTE_CAMPAIGN, StepType.REMOVE_FROM_FLOW)
 """Steps the engine runs on the call stack itself (this module, steps/remove_from_flow.py)."""
+
+COUNTED = {"preserve_rowcount": True}
+"""SQLAlchemy reports an INSERT's rowcount only when asked (psycopg gives -1 otherwise)."""
 
 ChildRunner = Callable[[Connection, FlowRun, Frame], None]
 """Runs the flow of a frame's campaign for the frame's ``call_member`` rows."""
@@ -185,7 +187,7 @@ def call(
             (compiled.predicate, literal(QUALIFICATION_RULE, String)),
             else_=literal(SMART_LIST, String),
         )
-    connection.execute(
+    handed_count = connection.execute(
         insert(call_member).from_select(
             ["run_id", "chunk", "depth", "person_id", "entry_id", "state"],
             select(
@@ -196,8 +198,9 @@ def call(
                 cohort.c.entry_id,
                 state.label("state"),
             ).join_from(cohort, person, person.c.id == cohort.c.person_id),
-        )
-    )
+        ),
+        execution_options=COUNTED,
+    ).rowcount
     at_depth = (
         call_member.c.run_id == flow.run_id,
         call_member.c.chunk == frame.chunk,
@@ -208,9 +211,8 @@ def call(
         _depth_errors(connection, flow, env, child, at_depth)
     _write_activities(connection, env, child, depth, parent_context, at_depth)
     qualified = select(call_member.c.person_id).where(*at_depth, call_member.c.state == ACTIVE)
-    handed_count = _count(connection, select(call_member.c.person_id).where(*at_depth))
-    if _count(connection, qualified):
-        qualify.record_membership_of(
+    if connection.execute(select(qualified.exists())).scalar():
+        qualify.upsert_membership_of(
             connection, campaign_id=child.id, persons=qualified.distinct(), now=now
         )
         run_child(
@@ -353,11 +355,6 @@ def _write_activities(
     connection.execute(
         insert(activity).from_select(["person_id", *constants, "attributes"], selected)
     )
-
-
-def _count(connection: Connection, statement: Select[Any]) -> int:
-    counted = select(func.count()).select_from(statement.subquery())
-    return int(connection.execute(counted).scalar_one())
 
 
 __all__ = ["ACTIVE", "Call", "Issue", "call"]

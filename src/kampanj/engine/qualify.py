@@ -23,6 +23,8 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kampanj.engine.runs import MemberState
 from kampanj.engine.steps.base import insert_new
@@ -131,4 +133,29 @@ def record_membership_of(
     # The members that exist were refreshed above; the insert skips them by primary key.
     insert_new(
         connection, campaign_member, ["campaign_id", "person_id", "created_at", "updated_at"], new
+    )
+
+
+def upsert_membership_of(
+    connection: Connection, *, campaign_id: int, persons: Select[Any], now: datetime
+) -> None:
+    """Like `record_membership_of` in one statement; ``persons`` must not repeat a person
+    (PostgreSQL refuses to update one row twice in an upsert)."""
+    cohort = persons.subquery("qualified")
+    stamp = literal(now, campaign_member.c.created_at.type)
+    new = select(
+        literal(campaign_id).label("campaign_id"),
+        cohort.c.person_id,
+        stamp.label("created_at"),
+        stamp.label("updated_at"),
+    ).where(true())  # SQLite would read ON CONFLICT as a join constraint of the SELECT
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(campaign_member).from_select(
+        ["campaign_id", "person_id", "created_at", "updated_at"], new
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["campaign_id", "person_id"],
+            set_={"updated_at": statement.excluded.updated_at},
+        )
     )
