@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from enginesupport import end_state
-from triggersupport import CLOCK, T0, activities, person_ids, setup
+from enginesupport import build, end_state
+from triggersupport import CLOCK, T0, activities, person_ids, runs, setup, world
 
+from kampanj.clock import FixedClock
 from kampanj.engine.events import record_event
 from kampanj.engine.runs import RunKind, RunStatus
+from kampanj.engine.tick import tick
 from kampanj.engine.triggers import dispatch, drain
 from kampanj.model.activities import StandardActivity
 from kampanj.store import schema
@@ -163,3 +166,46 @@ def test_micro_batched_cohort_equals_single_runs(database: Database, tmp_path: P
     assert batched["people"] == one_by_one["people"]
     assert batched["lists"] == one_by_one["lists"]
     assert batched["activities"] == one_by_one["activities"]
+
+
+PINNED = """\
+      - name: Pinned
+        smartList:
+          triggers:
+            - Visits Web Page: {}
+        flow:
+          - Interesting Moment: {type: Web, description: "one"}
+          - Wait: 1 day
+          - Interesting Moment: {type: Web, description: "two"}
+        schedule: {qualification: every time}
+"""
+
+
+def test_trigger_runs_keep_the_flow_of_their_qualification(
+    database: Database, tmp_path: Path
+) -> None:
+    """CMP-15: a person keeps the flow current when they qualified — across a Wait, and
+    for a run enqueued but not yet executed when the campaign is edited; people who
+    qualify after the edit take the new flow."""
+    setup(database, tmp_path, PINNED, "Pinned")
+    waiting, queued, later = person_ids(database)[:3]
+    record_event(database, CLOCK, "Visit Webpage", person_id=waiting, wait=True)
+    record_event(database, CLOCK, "Visit Webpage", person_id=queued)  # enqueued only
+    edited = PINNED.replace('"one"', '"one, edited"').replace('"two"', '"two, edited"')
+    edit_dir = tmp_path / "edit"
+    edit_dir.mkdir()
+    build(database.url, edit_dir, world(edited), "")
+    drain(database, CLOCK)
+    record_event(database, CLOCK, "Visit Webpage", person_id=later, wait=True)
+    tick(database, FixedClock(T0 + timedelta(days=1)))
+    assert sorted(_moments(database)) == sorted(
+        [
+            (waiting, "one"),
+            (waiting, "two"),
+            (queued, "one"),
+            (queued, "two"),
+            (later, "one, edited"),
+            (later, "two, edited"),
+        ]
+    )
+    assert {r["status"] for r in runs(database)} == {RunStatus.COMPLETED.value}
