@@ -413,3 +413,43 @@ def test_overrides_reach_a_parent_context_child_only(database: Database, tmp_pat
         if a["activity_type_id"] == CHANGE_DATA_VALUE
     ]
     assert titles[2:] == ["Default Event", "Library Event"]
+
+
+def test_interval_child_membership_is_refreshed_not_recreated(
+    database: Database, tmp_path: Path
+) -> None:
+    """EXE-9 with an interval rule (CMP-17): the call inside the interval is refused with
+    'qualification rule'; a later call qualifies again and refreshes the child's membership
+    (EXE-11, CMP-20: created_at stays, updated_at moves)."""
+    text = world("""\
+      - name: Caller
+        smartList: {filters: [{Email Address: is not empty}]}
+        flow:
+          - Execute Campaign: {campaign: Hourly}
+        schedule: {qualification: every time}
+      - name: Hourly
+        executable: true
+        smartList: {filters: [{Lead Score: {at least: 10}}]}
+        flow:
+          - Interesting Moment: {type: Web, description: hourly}
+        schedule: {qualification: every 1 hour}
+""")
+    build(database.url, tmp_path, text, PEOPLE)
+    later = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+    for at in (T0, datetime(2026, 3, 2, 9, 30, tzinfo=UTC), later):
+        run_batch(database, FixedClock(at), "Caller")
+    reasons = [
+        a["attributes"].get("Reason", "qualified")
+        for a in activities(database, 1)
+        if a["activity_type_id"] == EXECUTE
+    ]
+    assert reasons == ["qualified", "qualification rule", "qualified"]
+    child = campaign_ids(database)["Hourly"]
+    with database.read() as connection:
+        member = schema.campaign_member
+        rows = connection.execute(
+            sa.select(member.c.person_id, member.c.created_at, member.c.updated_at)
+            .where(member.c.campaign_id == child)
+            .order_by(member.c.person_id)
+        ).all()
+    assert [tuple(row) for row in rows] == [(1, T0, later), (3, T0, later)]
