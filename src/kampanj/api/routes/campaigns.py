@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 
 from kampanj.api.campaign_views import is_requestable, lead_database_json, load_campaigns
 from kampanj.api.envelope import (
@@ -45,6 +46,7 @@ from kampanj.errors import UserError
 from kampanj.model.campaigns import CampaignType
 from kampanj.model.names import fold
 from kampanj.store.definitions_repo import read_definitions
+from kampanj.store.schema import campaign, workspace
 from kampanj.tokens.overrides import OverrideRequest
 
 router = APIRouter(prefix="/rest/v1", tags=["campaigns"])
@@ -253,13 +255,15 @@ def _trigger(caller: Caller, campaign_id: int, document: Any) -> dict[str, Any]:
     ]
     leads = _lead_ids(options.get("leads"))
     context = caller.context
-    with context.database.read() as connection:
-        found = next(
-            (c for c in read_definitions(connection).campaigns if c.id == campaign_id), None
-        )
-    if found is None:
+    with context.database.read() as connection:  # one row, not every definition
+        workspace_name = connection.execute(
+            select(workspace.c.name)
+            .join(campaign, campaign.c.workspace_id == workspace.c.id)
+            .where(campaign.c.id == campaign_id)
+        ).scalar()
+    if workspace_name is None:
         raise ApiError(OBJECT_NOT_FOUND, f"Campaign {campaign_id} not found")
-    caller.check_workspace(found.workspace, f"campaign {campaign_id}")
+    caller.check_workspace(workspace_name, f"campaign {campaign_id}")
     result = request_campaign(
         context.database,
         context.clock,
