@@ -6,10 +6,11 @@
 Builds a database with one requestable trigger campaign (one Change Data Value step,
 qualification "every time") and ``--leads`` leads, starts ``kampanj serve`` as a subprocess
 on a free 127.0.0.1 port with its in-process worker (the default deployment: the worker
-executes the requested runs while the API answers) and with the API-9 limits raised out
-of the way, then ``--clients`` threads, each with its own HTTP session and access token,
-send ``--calls`` ``POST /rest/v1/campaigns/{id}/trigger.json`` calls in total, one lead
-per call (leads round-robin). Before timing, ``--warmup`` calls are sent and dropped.
+executes the requested runs while the API answers; ``--workers 0`` for the API alone) and
+with the API-9 limits raised out of the way, then ``--clients`` threads, each with its own
+HTTP session and access token, send ``--calls`` calls of
+``POST /rest/v1/campaigns/{id}/trigger.json`` in total, one lead per call (leads
+round-robin). Before timing, ``--warmup`` calls are sent and dropped.
 
 Prints one JSON line: calls, clients, seconds, calls/s, latency p50 / p90 / p99 / max in
 milliseconds (each call timed by its client, connection reuse included), how many runs the
@@ -122,7 +123,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
+def serve(url: str, workers: int) -> Iterator[str]:
     port = _free_port()
     script = Path(sys.executable).with_name("kampanj")
     fallback = [sys.executable, "-c", "from kampanj.cli.app import main; main()"]
@@ -132,7 +133,7 @@ def serve(url: str) -> Iterator[str]:
             *command,
             *("serve", "--db", url, "--port", str(port)),
             *("--rate-limit", "100000000", "--max-concurrent", "100000"),
-            *("--daily-quota", "100000000"),
+            *("--daily-quota", "100000000", "--workers", str(workers)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -253,12 +254,15 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--leads", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="kampanj serve --workers (0 = API only)"
+    )
     options = parser.parse_args()
     cpu_loop = cpu_loop_seconds()
     load_before = os.getloadavg()[0]
     with database_url(options.db) as url:
         users = prepare(url, options.clients)
-        with serve(url) as base:
+        with serve(url, options.workers) as base:
             sessions = [session(base, credentials) for credentials in users]
             try:
                 leads = create_leads(sessions[0], options.leads)
@@ -276,6 +280,7 @@ def main() -> int:
         "backend": "postgresql" if options.db else "sqlite",
         "calls": options.calls,
         "clients": options.clients,
+        "serve_workers": options.workers,
         "seconds": round(wall, 2),
         "calls_per_s": round(options.calls / wall, 1),
         "p50_ms": round(1000 * statistics.median(latencies), 1),
