@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, literal_column, select, update
 from sqlalchemy.exc import DBAPIError
 
 from kampanj.clock import Clock
@@ -297,13 +297,17 @@ DispatchHook = Callable[[str], None]
 # Built once: the dispatcher runs after every step of every run, and building a statement
 # costs more than executing it (SQLAlchemy caches the compiled form per statement object).
 _CURSOR = select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
+# "type + 0": the type filter must not tempt the planner into the (type, date) index —
+# SQLite took it, then read every activity of the type ever written; the id range is
+# the narrow part (only what was written since the cursor).
+_TYPE = activity.c.activity_type_id + literal_column("0")
 _MAX_ID = select(func.max(activity.c.id))
 _PENDING = (
     select(activity)
     .where(
         activity.c.id > bindparam("position"),
         activity.c.id <= bindparam("horizon"),
-        activity.c.activity_type_id.in_(bindparam("types", expanding=True)),
+        _TYPE.in_(bindparam("types", expanding=True)),
         activity.c.history.is_not(True),
     )
     .order_by(activity.c.id)
@@ -319,7 +323,7 @@ _WROTE = (
     .where(
         activity.c.id > func.coalesce(_CURSOR.scalar_subquery(), 0),
         activity.c.run_id == bindparam("run_id"),
-        activity.c.activity_type_id.in_(bindparam("types", expanding=True)),
+        _TYPE.in_(bindparam("types", expanding=True)),
     )
     .limit(1)
 )
