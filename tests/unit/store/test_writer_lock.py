@@ -1,0 +1,61 @@
+"""store/writer_lock.FairLock: waiting threads get the lock in arrival order; the owner
+may re-enter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from kampanj.store.writer_lock import FairLock
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition()`` until it holds (the lock has no hook to wait on)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.001)
+
+
+def _queued(lock: FairLock) -> int:
+    return lock._issued - lock._serving  # the holder's ticket and every waiting one
+
+
+def test_waiting_threads_get_the_lock_in_arrival_order() -> None:
+    lock = FairLock()
+    order: list[int] = []
+
+    def take(number: int) -> None:
+        with lock:
+            order.append(number)
+
+    threads = []
+    with lock:
+        for number in range(5):
+            thread = threading.Thread(target=take, args=(number,))
+            thread.start()
+            threads.append(thread)
+            _until(lambda n=number: _queued(lock) == n + 2, f"thread {number} queued")
+        assert order == []  # all of them wait while the lock is held
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_the_owner_re_enters_and_releases_on_the_last_exit() -> None:
+    lock = FairLock()
+    taken = threading.Event()
+
+    def take() -> None:
+        with lock:
+            taken.set()
+
+    with lock:
+        with lock:
+            other = threading.Thread(target=take)
+            other.start()
+            _until(lambda: _queued(lock) == 2, "the other thread queued")
+        assert not taken.is_set()  # still held once
+    other.join(timeout=10)
+    assert taken.is_set()
