@@ -29,6 +29,8 @@ def test_runs_run_and_trace(api: Api) -> None:
     (result,) = api.get(f"{NATIVE}/runs/{run_id}")["result"]
     assert result["status"] == "completed" and result["qualified"] == 1
     assert result["campaignId"] == api.ids("campaign")["Nightly"]
+    (step_result,) = result["steps"].values()  # per-step counts (GEN-6)
+    assert step_result["executed"] == 1 and step_result["errors"] == 0
     (trace,) = api.get(f"{NATIVE}/runs/{run_id}/trace", person=person)["result"]
     assert (trace["runId"], trace["personId"]) == (run_id, person)
     (step,) = trace["trace"]["steps"]
