@@ -189,3 +189,70 @@ def test_clone_to_program_daily_limit(api: Api, tmp_path: Path) -> None:
         assert api.post(path, {"input": {"cloneToProgram": f"Copy {number}"}})["success"]
     assert error_code(api.post(path, {"input": {"cloneToProgram": "Copy 2"}})) == "1020"
     assert len(_scheduled(api)) == 2
+
+
+CALLS = """\
+workspace: Default
+folders:
+  - name: Marketing
+    programs:
+      - name: Launch
+        tokens:
+          Topic: {type: text, value: Launch}
+        campaigns:
+          - name: Announce
+            smartList:
+              filters:
+                - Email Address: is not empty
+            flow:
+              - Execute Campaign: {campaign: REFERENCE, useParentContext: true}
+          - name: Stamp Title
+            executable: true
+            flow:
+              - Change Data Value: {attribute: Title, newValue: "{{my.Topic}}"}
+"""
+
+
+def _launch(api: Api, tmp_path: Path, reference: str) -> int:
+    path = tmp_path / "launch.yaml"
+    path.write_text(CALLS.replace("REFERENCE", reference), encoding="utf-8")
+    apply_paths(api.database, [path], clock=api.clock)
+    return api.ids("campaign")["Announce"]
+
+
+def test_the_scheduled_copy_runs_with_the_copy_s_tokens(api: Api, tmp_path: Path) -> None:
+    """API-21 / CMP-26: the copy's run resolves My Tokens in the copied program; its
+    Execute Campaign keeps its target (references are copied as written) and passes the
+    copy's token context."""
+    announce = _launch(api, tmp_path, "Marketing/Launch/Stamp Title")
+    (lead,) = api.post("/rest/v1/leads.json", {"input": [{"email": "a@example.com"}]})["result"]
+    body = api.post(
+        f"/rest/v1/campaigns/{announce}/schedule.json",
+        {"input": {"cloneToProgramName": "Launch 2"}},
+    )
+    assert body["success"] is True, body
+    programs = api.get("/rest/asset/v1/programs.json")["result"]
+    copy = next(p for p in programs if p["name"] == "Launch 2")
+    api.post(
+        f"/rest/asset/v1/folder/{copy['id']}/tokens.json",
+        {"name": "Topic", "type": "text", "value": "Second launch", "folderType": "Program"},
+    )
+    (row,) = _scheduled(api)
+    api.clock.set(row.run_at)
+    tick(api.database, api.clock)
+    found = api.get(f"/rest/v1/lead/{lead['id']}.json", fields="title")["result"]
+    assert found[0]["title"] == "Second launch"
+
+
+def test_a_copy_that_makes_a_name_ambiguous_is_refused(api: Api, tmp_path: Path) -> None:
+    """API-21 / VAL-3: campaigns that call each other by bare name would have two targets
+    after the copy: 709 naming REF_AMBIGUOUS, nothing written."""
+    announce = _launch(api, tmp_path, "Stamp Title")
+    body = api.post(
+        f"/rest/v1/campaigns/{announce}/schedule.json",
+        {"input": {"cloneToProgramName": "Launch 2"}},
+    )
+    assert error_code(body) == "709" and "REF_AMBIGUOUS" in body["errors"][0]["message"]
+    programs = api.get("/rest/asset/v1/programs.json")["result"]
+    assert "Launch 2" not in {p["name"] for p in programs}
+    assert _scheduled(api) == []
