@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.exc import IntegrityError
 
 from kampanj.api.envelope import BLANK, ApiError, Reply, success_body
 from kampanj.api.program_members import change_statuses, find_target
@@ -33,9 +34,18 @@ def _change(
         raise ApiError(BLANK, f"{status_key} cannot be blank")
     ids = _lead_ids(input_records(body), lead_key)
     context = caller.context
-    with context.database.begin() as connection:
-        target = find_target(connection, caller, program_id, status)
-        result = change_statuses(connection, target, ids, context.clock.now(), members_only=legacy)
+    for attempt in range(2):
+        try:
+            with context.database.begin() as connection:
+                target = find_target(connection, caller, program_id, status)
+                result = change_statuses(
+                    connection, target, ids, context.clock.now(), members_only=legacy
+                )
+            break
+        except IntegrityError:
+            # A concurrent call made one of these leads a member first: read again.
+            if attempt:
+                raise
     offer_to_triggers(context)
     return success_body(Reply(result=result))
 
