@@ -4,7 +4,9 @@ With a work queue the scheduler tick starts runs but executes none: it sends one
 unfinished chunk and the consumers execute them (engine/worker.py). This module decides what
 is sent:
 
-- ``hand_over`` / ``enqueue_run``: a qualified or interrupted run's unfinished chunks.
+- ``hand_over``: a qualified run's chunks; ``resend``: the sweep's recovery, every
+  unfinished chunk no live worker holds and no waiting message covers (``SENT`` markers,
+  engine/leases.py), so a backlog on the queue is not sent again at every sweep.
 - ``start_queued``: queued trigger and requested runs, oldest first (ORD-3, REQ-7). A run
   starts only when none of its people is still active in an unfinished run enqueued before
   it, so each person takes their runs one after the other, as with one sequential queue,
@@ -16,22 +18,65 @@ is sent:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
 from kampanj.clock import Clock, FixedClock
-from kampanj.engine import leases
+from kampanj.engine import leases, triggers
 from kampanj.engine.batch import finish_run
 from kampanj.engine.runs import MemberState, RunKind, RunResult, RunStatus
 from kampanj.store.database import Database
 from kampanj.store.schema import run, run_member, scheduled_run
 
 Enqueue = Callable[[int, int], None]
-"""Send "execute run R chunk C" to the workers."""
+"""Put "execute run R chunk C" on the work queue."""
 
 _QUEUED_KINDS = (RunKind.TRIGGER.value, RunKind.REQUESTED.value)
+
+RESEND_AFTER = timedelta(minutes=2)
+"""How long a sent chunk message may wait on the queue before the sweep sends another."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Handoff:
+    """A worker's way to the queue: ``enqueue`` and who it is (for the dispatch lease)."""
+
+    enqueue: Enqueue
+    owner: str
+    lease_ttl: timedelta
+    resend_after: timedelta = RESEND_AFTER
+
+    def send(self, database: Database, clock: Clock, chunks: Sequence[tuple[int, int]]) -> int:
+        """Send the chunks nobody holds and no waiting message covers; how many were sent."""
+        names = [leases.chunk_lease(run_id, chunk) for run_id, chunk in chunks]
+        free = set(leases.mark_sent(database, names, clock.now(), self.resend_after))
+        sent = 0
+        for (run_id, chunk), name in zip(chunks, names, strict=True):
+            if name in free:
+                self.enqueue(run_id, chunk)
+                sent += 1
+        return sent
+
+    def dispatch(self, database: Database, clock: Clock) -> None:
+        """Offer new activities to triggers unless another thread or worker is at it (its
+        dispatch may take a while under load; ours would only queue up behind it)."""
+        owner = f"{self.owner}:{threading.get_ident()}"
+        if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
+            return
+        try:
+            triggers.dispatch(database, clock)
+        finally:
+            leases.release(database, leases.DISPATCH, owner)
+
+
+def plain(enqueue: Enqueue) -> Handoff:
+    """A handoff for a process that only sends (``kampanj run --enqueue``)."""
+    return Handoff(enqueue=enqueue, owner=f"sender:{os.getpid()}", lease_ttl=timedelta(minutes=1))
 
 
 def unfinished_chunks(database: Database, run_id: int, chunk: int | None = None) -> list[int]:
@@ -48,84 +93,101 @@ def unfinished_chunks(database: Database, run_id: int, chunk: int | None = None)
         return list(connection.execute(statement).scalars())
 
 
-def enqueue_run(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> int:
-    """Send every unfinished chunk nobody holds a live lease on; how many were sent."""
-    with database.read() as connection:
-        held = leases.live_chunk_leases(connection, run_id, clock.now())
-    chunks = [c for c in unfinished_chunks(database, run_id) if c not in held]
-    for chunk in chunks:
-        enqueue(run_id, chunk)
-    return len(chunks)
-
-
-def hand_over(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> RunResult:
+def hand_over(
+    database: Database, clock: Clock, run_id: int, handoff: Handoff | Enqueue
+) -> RunResult:
     """Send every chunk of a running run to the workers; a run with nobody left in it
     completes at once. The run's result."""
+    sender = handoff if isinstance(handoff, Handoff) else plain(handoff)
     chunks = unfinished_chunks(database, run_id)
-    for chunk in chunks:
-        enqueue(run_id, chunk)
+    sender.send(database, clock, [(run_id, chunk) for chunk in chunks])
     return finish_run(database, clock, run_id, finished=not chunks)
 
 
-def resume_by_queue(database: Database, clock: Clock, run_id: int, enqueue: Enqueue) -> RunResult:
-    """An interrupted run: re-send its chunks nobody holds, or complete it if nobody is left."""
-    if enqueue_run(database, clock, run_id, enqueue) == 0 and not unfinished_chunks(
-        database, run_id
-    ):
-        return finish_run(database, clock, run_id, finished=True)
-    return finish_run(database, clock, run_id, finished=False)
+def resend(database: Database, clock: Clock, handoff: Handoff) -> int:
+    """The sweep's recovery: send every unfinished chunk of a running run that no live worker
+    holds and no waiting message covers (a lost message, a dead worker's chunk). One pass
+    over the ledger; how many were sent."""
+    now = clock.now()
+    with database.read() as connection:
+        pending = connection.execute(
+            select(run_member.c.run_id, run_member.c.chunk)
+            .join(run, run.c.id == run_member.c.run_id)
+            .where(
+                run.c.status == RunStatus.RUNNING.value,
+                run_member.c.state == MemberState.ACTIVE.value,
+            )
+            .distinct()
+            .order_by(run_member.c.run_id, run_member.c.chunk)
+        ).all()
+        held = leases.held_chunks(connection, now)
+    lost = [(int(r), int(c)) for r, c in pending if (r, c) not in held]
+    return handoff.send(database, clock, lost)
+
+
+def settled_runs(connection: Connection) -> list[int]:
+    """Running runs nobody is active or waiting in any more (their finisher died)."""
+    left = select(run_member.c.run_id).where(
+        run_member.c.run_id == run.c.id,
+        run_member.c.state.in_((MemberState.ACTIVE.value, MemberState.WAITING.value)),
+    )
+    statement = select(run.c.id).where(run.c.status == RunStatus.RUNNING.value, ~left.exists())
+    return list(connection.execute(statement.order_by(run.c.id)).scalars())
+
+
+WINDOW = 100
+"""Queued runs looked at per pass, oldest first; later ones wait for the next pass."""
 
 
 def startable(connection: Connection) -> list[int]:
     """Queued trigger / requested runs that may start now, oldest first (see module doc)."""
-    queued = connection.execute(
-        select(run.c.id, run_member.c.person_id)
-        .join(run_member, run_member.c.run_id == run.c.id)
-        .where(run.c.status == RunStatus.QUEUED.value, run.c.kind.in_(_QUEUED_KINDS))
-        .order_by(run.c.id)
-    ).all()
-    empty = connection.execute(  # nobody in it (every entry completed at once): starts too
-        select(run.c.id).where(
-            run.c.status == RunStatus.QUEUED.value,
-            run.c.kind.in_(_QUEUED_KINDS),
-            ~select(run_member.c.run_id).where(run_member.c.run_id == run.c.id).exists(),
-        )
-    ).scalars()
-    queued_people = (
-        select(run_member.c.person_id)
-        .join(run, run.c.id == run_member.c.run_id)
-        .where(run.c.status == RunStatus.QUEUED.value, run.c.kind.in_(_QUEUED_KINDS))
+    oldest = list(
+        connection.execute(
+            select(run.c.id)
+            .where(run.c.status == RunStatus.QUEUED.value, run.c.kind.in_(_QUEUED_KINDS))
+            .order_by(run.c.id)
+            .limit(WINDOW)
+        ).scalars()
     )
+    if not oldest:
+        return []
+    people: dict[int, set[int]] = {run_id: set() for run_id in oldest}
+    members = select(run_member.c.run_id, run_member.c.person_id).where(
+        run_member.c.run_id.in_(oldest)
+    )
+    for run_id, person_id in connection.execute(members):
+        people[run_id].add(person_id)
+    # Per person of those runs, the oldest running run they are still active in
+    # (ix_run_member_person).
+    queued_people = select(run_member.c.person_id).where(run_member.c.run_id.in_(oldest))
     busy: dict[int, int] = {
         int(row[0]): int(row[1])
         for row in connection.execute(
             select(run_member.c.person_id, func.min(run_member.c.run_id))
             .join(run, run.c.id == run_member.c.run_id)
             .where(
-                run.c.status == RunStatus.RUNNING.value,
-                run_member.c.state == MemberState.ACTIVE.value,
                 run_member.c.person_id.in_(queued_people),
+                run_member.c.state == MemberState.ACTIVE.value,
+                run.c.status == RunStatus.RUNNING.value,
             )
             .group_by(run_member.c.person_id)
         )
     }
-    people: dict[int, set[int]] = {}
-    for run_id, person_id in queued:
-        people.setdefault(run_id, set()).add(person_id)
     ahead: set[int] = set()  # people in an earlier queued run, started or not
     chosen: list[int] = []
-    for run_id, persons in people.items():
+    for run_id in oldest:  # a run nobody is left in (all completed at once) starts too
+        persons = people[run_id]
         if not persons & ahead and all(busy.get(p, run_id) >= run_id for p in persons):
             chosen.append(run_id)
         ahead |= persons
-    return sorted({*chosen, *empty})
+    return chosen
 
 
-def start_queued(database: Database, clock: Clock, enqueue: Enqueue) -> list[RunResult]:
+def start_queued(database: Database, clock: Clock, handoff: Handoff) -> list[RunResult]:
     """Start every startable queued run (queued → running) and send its chunks."""
     with database.begin() as connection:
         claimed = [run_id for run_id in startable(connection) if _claim(connection, run_id, clock)]
-    return [hand_over(database, clock, run_id, enqueue) for run_id in claimed]
+    return [hand_over(database, clock, run_id, handoff) for run_id in claimed]
 
 
 def _claim(connection: Connection, run_id: int, clock: Clock) -> bool:

@@ -1,14 +1,18 @@
 """Leases: which worker works on a run chunk or the scheduler tick, and until when.
 
 A lease is a row (name, owner, expires_at). Taking it is one transaction: insert it, or
-take it over when it expired (or is already ours). The holder renews it while working; a
-worker that dies stops renewing and, once the lease expires, another worker takes over
-(DESIGN.md §5). Leases decide who works on what; they are not what keeps a step from
-running twice: that is the progress marker re-checked under the run row lock (LEDG-1/2).
+take it over when it expired, is already ours or is only a ``SENT`` marker. A chunk whose
+message was put on the queue carries a ``SENT`` marker until a worker takes the lease, so
+the sweep does not send it again while the message waits (``mark_sent``). The holder
+renews a lease while working; a worker that dies stops renewing and, once the lease
+expires, another worker takes over (DESIGN.md §5). Leases decide who works on what; they
+are not what keeps a step from running twice: that is the progress marker re-checked under
+the run row lock (LEDG-1/2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, select, update
@@ -18,6 +22,9 @@ from kampanj.store.database import Database
 from kampanj.store.schema import lease
 
 TICK = "tick"
+DISPATCH = "dispatch"
+SENT = "sent"
+"""Owner of a chunk lease whose message is on the queue, not yet taken by a worker."""
 
 
 def chunk_lease(run_id: int, chunk: int) -> str:
@@ -38,7 +45,7 @@ def acquire(database: Database, name: str, owner: str, now: datetime, ttl: timed
                     )
                 )
                 return True
-            if held.owner != owner and held.expires_at > now:
+            if held.owner not in (owner, SENT) and held.expires_at > now:
                 return False
             connection.execute(
                 update(lease)
@@ -73,3 +80,54 @@ def live_chunk_leases(connection: Connection, run_id: int, now: datetime) -> set
         lease.c.name.startswith(prefix, autoescape=True), lease.c.expires_at > now
     )
     return {int(name[len(prefix) :]) for name in connection.execute(statement).scalars()}
+
+
+def mark_sent(database: Database, names: Sequence[str], now: datetime, ttl: timedelta) -> list[str]:
+    """Of the chunk leases ``names``, those nobody holds and no earlier message waits for:
+    each gets a ``SENT`` marker until ``now + ttl``, in one transaction, and is returned for
+    its message to be sent (after the commit, so a worker finds the marker)."""
+    if not names:
+        return []
+    try:
+        with database.begin() as connection:
+            rows = {
+                row.name: row
+                for start in range(0, len(names), 500)
+                for row in connection.execute(
+                    select(lease.c.name, lease.c.expires_at)
+                    .where(lease.c.name.in_(names[start : start + 500]))
+                    .with_for_update()
+                )
+            }
+            free = [n for n in names if n not in rows or rows[n].expires_at <= now]
+            taken = [n for n in free if n in rows]
+            if taken:
+                connection.execute(
+                    update(lease)
+                    .where(lease.c.name.in_(taken))
+                    .values(owner=SENT, acquired_at=now, expires_at=now + ttl)
+                )
+            fresh = [n for n in free if n not in rows]
+            if fresh:
+                connection.execute(
+                    lease.insert(),
+                    [
+                        {"name": n, "owner": SENT, "acquired_at": now, "expires_at": now + ttl}
+                        for n in fresh
+                    ],
+                )
+            return free
+    except IntegrityError:
+        return []  # a racing sweep marked them first and sends them
+
+
+def held_chunks(connection: Connection, now: datetime) -> set[tuple[int, int]]:
+    """(run, chunk) of every chunk lease or ``SENT`` marker that has not expired."""
+    statement = select(lease.c.name).where(
+        lease.c.name.startswith("run:", autoescape=True), lease.c.expires_at > now
+    )
+    held = set()
+    for name in connection.execute(statement).scalars():
+        _, run_id, _, chunk = name.split(":")
+        held.add((int(run_id), int(chunk)))
+    return held

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kampanj.clock import Clock, FixedClock
 from kampanj.definitions.lookup import find_campaign
+from kampanj.engine import triggers
 from kampanj.engine.batch import (
     StartedRun,
     check_runnable,
@@ -33,6 +34,7 @@ from kampanj.model.account import Definitions
 from kampanj.model.campaigns import Campaign, CampaignType
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
+from kampanj.store.schema import campaign as campaign_table
 from kampanj.store.schema import run, scheduled_run
 from kampanj.tokens.overrides import OverrideRequest, check_overrides
 from kampanj.tokens.stored import load_token_tree
@@ -372,6 +374,33 @@ def start(database: Database, scheduled: Scheduled, *, execute_now: bool = True)
             )
     with database.read() as connection:
         return StartOutcome(scheduled=load_scheduled(connection, scheduled.id), started=started)
+
+
+def expire_trigger_campaigns(database: Database, clock: Clock) -> list[int]:
+    """CMP-22: active trigger campaigns whose ``expiresAt`` has come are deactivated (as
+    `kampanj deactivate` does: people in the flow and queued runs finish, CMP-13). Their ids."""
+    now = clock.now()
+    with database.begin() as connection:
+        stored = triggers.current_index(connection, clock).campaigns.values()
+        due = [
+            c.id
+            for c in stored
+            if c.id is not None
+            and c.active
+            and not c.executable
+            and c.type is CampaignType.TRIGGER
+            and c.schedule.expires_at is not None
+            and c.schedule.expires_at <= now
+        ]
+        if not due:
+            return []
+        expired = connection.execute(
+            update(campaign_table)
+            .where(campaign_table.c.id.in_(due), campaign_table.c.active.is_(True))
+            .values(active=False, updated_at=now)
+            .returning(campaign_table.c.id)
+        ).scalars()
+        return sorted(expired)
 
 
 def recover_interrupted_starts(database: Database, now: datetime) -> list[int]:

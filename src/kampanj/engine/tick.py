@@ -3,13 +3,15 @@
 1. Recover what a dead process left: scheduled starts that never qualified run again;
    ``running`` runs with active members (or nobody left, but not yet completed) resume at
    their first uncommitted (step, chunk).
-2. Record recurrence occurrences due by now as pending scheduled runs (CMP-10).
+2. Deactivate trigger campaigns whose ``expiresAt`` has come, once the activities recorded
+   so far were offered to them (CMP-22); record recurrence occurrences due by now as
+   pending scheduled runs (CMP-10; ``expiresAt`` ends a recurrence).
 3. Repeatedly take the earliest due item — a group of people waiting in one run at one
    step for one instant, or a pending scheduled run — ordered by due time, campaign id,
    then run (ORD-3), and process it with the clock set to its due time (GEN-4). Resumed
    people may wait again; anything due by now is processed in the same tick.
 
-With a work queue (``enqueue``, the sweep of `kampanj worker`) the tick executes no run
+With a work queue (``to``, the sweep of `kampanj worker`) the tick executes no run
 itself: interrupted runs, started trigger / requested runs, woken Waits and started
 scheduled runs are sent to the workers chunk by chunk (engine/handoff.py); workers share
 the tick through leases (engine/worker.py, engine/leases.py).
@@ -25,12 +27,13 @@ from sqlalchemy import Connection, exists, select
 
 from kampanj.clock import Clock, FixedClock
 from kampanj.engine import delivery, faults, handoff, triggers
-from kampanj.engine.batch import resume_run
+from kampanj.engine.batch import finish_run, resume_run
 from kampanj.engine.cohort import still_running
 from kampanj.engine.runs import MemberState, RunStatus, load_run_row
 from kampanj.engine.schedule import (
     Scheduled,
     add_due_occurrences,
+    expire_trigger_campaigns,
     next_pending,
     recover_interrupted_starts,
     start,
@@ -66,25 +69,20 @@ def interrupted_runs(connection: Connection) -> list[int]:
     return list(connection.execute(statement).scalars())
 
 
-def tick(database: Database, clock: Clock, *, enqueue: handoff.Enqueue | None = None) -> TickReport:
+def tick(database: Database, clock: Clock, *, to: handoff.Handoff | None = None) -> TickReport:
     """Run one tick at ``clock.now()``; see the module docstring.
 
-    Without ``enqueue`` every run is executed here, inline; with it, runs are only started
-    and their chunks sent to the workers (engine/handoff.py).
+    Without ``to`` every run is executed here, inline; with it, runs are only started and
+    their chunks sent to the workers (engine/handoff.py).
     """
     now = clock.now()
     report = TickReport()
     for run_id in recover_interrupted_starts(database, now):
         report.add("restarted", runId=run_id)
-    with database.read() as connection:
-        interrupted = interrupted_runs(connection)
-    for run_id in interrupted:
-        if enqueue is None:
-            result = resume_run(database, clock, run_id)
-        else:
-            result = handoff.resume_by_queue(database, clock, run_id, enqueue)
-        report.add("resumed", runId=run_id, status=result.status.value)
-    _drain_triggered(database, clock, report, enqueue)
+    _recover(database, clock, report, to)
+    _drain_triggered(database, clock, report, to)
+    for campaign_id in expire_trigger_campaigns(database, clock):  # after their activities
+        report.add("expired", campaignId=campaign_id)
     for scheduled in add_due_occurrences(database, now):
         report.add("occurrence", scheduledId=scheduled.id, campaignId=scheduled.campaign_id)
     while True:
@@ -92,29 +90,50 @@ def tick(database: Database, clock: Clock, *, enqueue: handoff.Enqueue | None = 
             due_wait = earliest_due(connection, now)
             due_run = next_pending(connection, now)
         if due_wait is None and due_run is None:
-            _drain_triggered(database, clock, report, enqueue)
+            _drain_triggered(database, clock, report, to)
             delivered = delivery.deliver(database, clock)  # outbox rows (LEDG-3, HOOK-9)
             if delivered.rows:
                 report.add("delivered", **delivery.summary(delivered))
-                _drain_triggered(database, clock, report, enqueue)  # Webhook is Called (HOOK-8)
+                _drain_triggered(database, clock, report, to)  # Webhook is Called (HOOK-8)
             return report
         if due_run is None or (due_wait is not None and _wait_key(due_wait) <= _run_key(due_run)):
             assert due_wait is not None
-            _resume_wait(database, clock, due_wait, report, enqueue)
+            _resume_wait(database, clock, due_wait, report, to)
         else:
-            _start(database, clock, due_run, report, enqueue)
+            _start(database, clock, due_run, report, to)
+
+
+def _recover(
+    database: Database, clock: Clock, report: TickReport, to: handoff.Handoff | None
+) -> None:
+    """Running runs a dead process left: executed here, or their chunks re-sent."""
+    if to is None:
+        with database.read() as connection:
+            interrupted = interrupted_runs(connection)
+        for run_id in interrupted:
+            result = resume_run(database, clock, run_id)
+            report.add("resumed", runId=run_id, status=result.status.value)
+        return
+    sent = handoff.resend(database, clock, to)
+    if sent:
+        report.add("resent", chunks=sent)
+    with database.read() as connection:
+        settled = handoff.settled_runs(connection)
+    for run_id in settled:
+        result = finish_run(database, clock, run_id, finished=True)
+        report.add("resumed", runId=run_id, status=result.status.value)
 
 
 def _drain_triggered(
-    database: Database, clock: Clock, report: TickReport, enqueue: handoff.Enqueue | None
+    database: Database, clock: Clock, report: TickReport, to: handoff.Handoff | None
 ) -> None:
     """Offer new activities to triggers, then run (inline) or start (queue) queued trigger
     and requested runs, oldest first (ORD-3)."""
-    if enqueue is None:
+    if to is None:
         results = triggers.drain(database, clock)
     else:
-        triggers.dispatch(database, clock)
-        results = handoff.start_queued(database, clock, enqueue)
+        to.dispatch(database, clock)
+        results = handoff.start_queued(database, clock, to)
     for result in results:
         report.add("triggered", runId=result.run_id, status=result.status.value)
 
@@ -132,7 +151,7 @@ def _resume_wait(
     clock: Clock,
     due: DueWait,
     report: TickReport,
-    enqueue: handoff.Enqueue | None,
+    to: handoff.Handoff | None,
 ) -> None:
     """WAIT-8: the group wakes as one cohort, then the run continues at its due time."""
     with database.begin() as connection:
@@ -141,10 +160,10 @@ def _resume_wait(
         chunk_size = int(load_run_row(connection, due.run_id)["chunk_size"])
         woke = wake(connection, due, chunk_size)
     faults.hit("after-wake", due.run_id)
-    if enqueue is None:
+    if to is None:
         result = resume_run(database, FixedClock(due.wake_at), due.run_id)
     else:  # the workers run the fresh chunks at due.wake_at (handoff.chunk_clock)
-        result = handoff.resume_by_queue(database, clock, due.run_id, enqueue)
+        result = handoff.hand_over(database, clock, due.run_id, to)
     report.add(
         "woke",
         runId=due.run_id,
@@ -160,15 +179,15 @@ def _start(
     clock: Clock,
     scheduled: Scheduled,
     report: TickReport,
-    enqueue: handoff.Enqueue | None,
+    to: handoff.Handoff | None,
 ) -> None:
-    outcome = start(database, scheduled, execute_now=enqueue is None)
+    outcome = start(database, scheduled, execute_now=to is None)
     if outcome.refused is not None:
         report.add("refused", scheduledId=scheduled.id, reason=outcome.refused)
     elif outcome.started is not None:
         result = outcome.started.result
-        if enqueue is not None and result.status is RunStatus.RUNNING:
-            result = handoff.hand_over(database, clock, result.run_id, enqueue)
+        if to is not None and result.status is RunStatus.RUNNING:
+            result = handoff.hand_over(database, clock, result.run_id, to)
         report.add(
             "started",
             scheduledId=scheduled.id,

@@ -28,8 +28,8 @@ from kampanj.engine.batch import finish_run, load_flow
 from kampanj.engine.cohort import execute_chunk
 from kampanj.engine.handoff import (
     Enqueue,
+    Handoff,
     chunk_clock,
-    enqueue_run,
     hand_over,
     start_queued,
     unfinished_chunks,
@@ -41,8 +41,8 @@ from kampanj.store.database import Database
 
 __all__ = [
     "Enqueue",
+    "Handoff",
     "WorkerIdentity",
-    "enqueue_run",
     "hand_over",
     "offer",
     "run_chunk",
@@ -55,6 +55,9 @@ __all__ = [
 class WorkerIdentity:
     owner: str  # unique per worker process: host, pid, random suffix
     lease_ttl: timedelta
+
+    def handoff(self, enqueue: Enqueue) -> Handoff:
+        return Handoff(enqueue=enqueue, owner=self.owner, lease_ttl=self.lease_ttl)
 
 
 def run_chunk(
@@ -77,8 +80,10 @@ def run_chunk(
         return "held"
     try:
         steps_clock = chunk_clock(database, clock, run_id, chunk)
+        with database.read() as connection:  # cached while no definition changes
+            definitions = triggers.current_index(connection, clock).definitions
         try:
-            flow = load_flow(database, steps_clock, run_id)
+            flow = load_flow(database, steps_clock, run_id, definitions=definitions)
         except NotFoundError as error:  # the campaign was deleted meanwhile
             with database.begin() as connection:
                 issue = Issue(code="CAMPAIGN_DELETED", message=str(error))
@@ -99,20 +104,20 @@ def run_chunk(
         leases.release(database, name, worker.owner)
 
 
-def offer(database: Database, clock: Clock, enqueue: Enqueue) -> int:
-    """Dispatch new activities to triggers (CMP-14) and start what may start; how many
-    runs were started."""
-    triggers.dispatch(database, clock)
-    return len(start_queued(database, clock, enqueue))
+def offer(database: Database, clock: Clock, handoff: Handoff) -> int:
+    """Dispatch new activities to triggers (CMP-14) unless another worker is dispatching,
+    and start what may start; how many runs were started."""
+    handoff.dispatch(database, clock)
+    return len(start_queued(database, clock, handoff))
 
 
 def sweep(
-    database: Database, clock: Clock, worker: WorkerIdentity, enqueue: Enqueue
+    database: Database, clock: Clock, worker: WorkerIdentity, handoff: Handoff
 ) -> TickReport | None:
     """One tick in queue mode unless another worker holds the tick lease (then None)."""
     if not leases.acquire(database, leases.TICK, worker.owner, clock.now(), worker.lease_ttl):
         return None
     try:
-        return tick(database, clock, enqueue=enqueue)
+        return tick(database, clock, to=handoff)
     finally:
         leases.release(database, leases.TICK, worker.owner)

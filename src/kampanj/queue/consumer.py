@@ -7,9 +7,10 @@ The sweep thread ticks every ``interval`` seconds (at most one worker ticks at a
 the tick lease) and re-sends every unfinished chunk nobody holds.
 
 Only a signal (``stop``) ends the loops. An unexpected error — the database or the queue
-going away, a deadlock, a bug in one run — is logged with its traceback and the thread
-backs off (``backoff`` seconds, doubling up to ``max_backoff``) and carries on: the ledger
-still says what is unfinished and the next sweep re-sends it.
+going away, a deadlock, a bug in one run — is logged with its traceback, the message goes
+back on the queue, and the thread backs off (``backoff`` seconds, doubling up to
+``max_backoff``) and carries on: the ledger still says what is unfinished, and the sweep
+re-sends whatever no message covers any more.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 from kampanj.clock import Clock
 from kampanj.engine.tick import TickReport
-from kampanj.engine.worker import WorkerIdentity, offer, run_chunk, sweep
+from kampanj.engine.worker import Handoff, WorkerIdentity, offer, run_chunk, sweep
 from kampanj.queue.backends import WorkQueue
 from kampanj.store.database import Database
 
@@ -63,6 +64,10 @@ class Consumer:
     def enqueue(self, run_id: int, chunk: int) -> None:
         self.queue.put(chunk_message(run_id, chunk))
 
+    @property
+    def handoff(self) -> Handoff:
+        return self.worker.handoff(self.enqueue)
+
     def run(self) -> None:
         """Consume and sweep until ``stop`` is set."""
         threads = [
@@ -78,6 +83,7 @@ class Consumer:
     def _consume(self) -> None:
         delay = self.backoff
         while not self.stop.is_set():
+            message: dict[str, Any] | None = None
             try:
                 message = self.queue.get()
                 if message is None:
@@ -86,7 +92,18 @@ class Consumer:
                     self.handle(message)
                 delay = self.backoff
             except Exception:
-                delay = self._failed("handling a queue message", delay)
+                delay = self._failed(f"handling {message or 'the queue'}", delay)
+                if message is not None:
+                    self._put_back(message)
+
+    def _put_back(self, message: dict[str, Any]) -> None:
+        """A failed message goes back on the queue (its chunk's ``SENT`` marker would keep
+        the sweep from re-sending it for a while); if that fails too, the sweep re-sends
+        it once the marker expires."""
+        try:
+            self.queue.put(message)
+        except Exception:
+            log.exception("worker %s: could not put back %r", self.worker.owner, message)
 
     def _failed(self, doing: str, delay: float) -> float:
         """Log the current exception, wait ``delay`` (or until stopped); the next delay."""
@@ -112,7 +129,7 @@ class Consumer:
             if outcome == "done":
                 with self._lock:
                     self.chunks_done += 1
-                offer(self.database, self.clock, self.enqueue)
+                offer(self.database, self.clock, self.handoff)
         elif kind in ("tick", "dispatch"):
             self._tick()  # a tick offers new activities to triggers too
         else:
@@ -129,7 +146,7 @@ class Consumer:
                 delay = self._failed("sweeping", delay)
 
     def _tick(self) -> None:
-        report = sweep(self.database, self.clock, self.worker, self.enqueue)
+        report = sweep(self.database, self.clock, self.worker, self.handoff)
         if report is None:
             return
         with self._lock:

@@ -338,6 +338,8 @@ run_member = Table(
     Column("trigger_name", String(255), nullable=True),
     Index("ix_run_member_chunk", "run_id", "chunk", "person_id"),
     Index("ix_run_member_wake", "state", "wake_at"),
+    # Whether a person is still active in another run (engine/handoff.py, migration 0011).
+    Index("ix_run_member_person", "person_id", "state"),
 )
 
 # Per-step results of a run (GEN-6), keyed by call path (LEDG-1).

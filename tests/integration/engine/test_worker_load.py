@@ -1,12 +1,13 @@
 """Two `kampanj worker` processes drain a mixed load; one is SIGKILLed midway (issue 6,
-DESIGN.md §5, ORD-3, ORD-5, GEN-2, LEDG-4, REQ-6/7, WAIT-8).
+DESIGN.md §5, ORD-3, ORD-5, GEN-2, LEDG-4, REQ-6/7/9, WAIT-8).
 
 The load: a batch run of every person split into chunks (`run --enqueue`), Visit Webpage
 events recorded through `record_event` while the workers run (a trigger campaign whose
-flow changes a field, waits one minute, requests a follow-up campaign and writes an
-Interesting Moment), and requests from outside (`request_campaign`, Web Service API) for
-other people. The workers' clock is an `OffsetClock`: when everyone left is parked by the
-Wait, the test moves the clock to the earliest resume time (no sleeping for time to pass).
+flow changes a field, waits one minute, requests a follow-up campaign for a tenth of its
+people — each request is a run of its own — and writes an Interesting Moment), and
+requests from outside (`request_campaign`, Web Service API, 100 people each) for others.
+The workers' clock is an `OffsetClock`: when everyone left is parked by the Wait, the test
+moves the clock to the earliest resume time (no sleeping for time to pass).
 Once half of the batch's (step, chunk) markers committed and one worker holds a chunk
 lease, that worker is SIGKILLed; the survivor must finish everything. Exactly once is
 checked from the activity log: per person, campaign and activity type, one activity.
@@ -70,7 +71,10 @@ folders:
         flow:
           - Change Data Value: {attribute: Title, newValue: "visited"}
           - Wait: 1 minute
-          - Request Campaign: {campaign: Followup}
+          - Request Campaign:
+              campaign: Followup
+              choices:
+                - {if: {Lead Score: {at least: REQUEST_BELOW}}, doNothing: true}
           - Interesting Moment: {type: Web, description: "visit"}
         schedule: {qualification: every time}
       - name: Followup
@@ -86,6 +90,7 @@ class Load:
     people: int
     chunk: int
     visitors: list[int]  # one Visit Webpage event each
+    request_below: int  # visitors below this id request Followup from their flow
     requested: list[list[int]]  # one request from outside per list (≤ 100 people)
 
 
@@ -93,11 +98,14 @@ def _load(full: bool) -> Load:
     people, chunk, events, requests = (
         (200_000, 10_000, 20_000, 20) if full else (3_000, 250, 400, 4)
     )
+    # Every requested run is a run of its own (REQ-7, REQ-9): a tenth of the visitors
+    # request Followup from their flow, the others take the choice's Do Nothing.
     step = people // events
     return Load(
         people=people,
         chunk=chunk,
         visitors=[step * n for n in range(1, events + 1)],
+        request_below=people // 10,
         # People nobody visits with: one step apart from the visitors.
         requested=[[step * (r * 100 + n) + 1 for n in range(100)] for r in range(requests)],
     )
@@ -297,7 +305,9 @@ def test_two_workers_drain_a_mixed_load_one_killed_midway(
     database: Database, database_url: str, backend: str, queue_url: str, tmp_path: Path
 ) -> None:
     load = _load(full=backend == "postgresql" and queue_url.startswith("redis"))
-    build(database_url, tmp_path, world=WORLD, people="")
+    # Lead Score is id + 1000 once the batch ran, and it runs first for everyone (GEN-2).
+    world = WORLD.replace("REQUEST_BELOW", str(load.request_below + 1000))
+    build(database_url, tmp_path, world=world, people="")
     _people(database, load.people)
     clock = TestClock(tmp_path / "clock-offset")
     started = _kampanj(
@@ -344,6 +354,7 @@ def test_two_workers_drain_a_mixed_load_one_killed_midway(
 
 def _check_exactly_once(database: Database, batch_run: int, load: Load, victim: int) -> None:
     visitors = set(load.visitors)
+    asking = {p for p in visitors if p < load.request_below}
     requested = {p for people in load.requested for p in people}
     assert not visitors & requested
     with database.read() as connection:
@@ -398,9 +409,9 @@ def _check_exactly_once(database: Database, batch_run: int, load: Load, victim: 
         ("Big", moment): everyone,
         ("Big", int(StandardActivity.ADD_TO_LIST)): everyone,
         ("Visitors", int(StandardActivity.CHANGE_DATA_VALUE)): visitors,
-        ("Visitors", int(StandardActivity.REQUEST_CAMPAIGN)): visitors,
+        ("Visitors", int(StandardActivity.REQUEST_CAMPAIGN)): asking,
         ("Visitors", moment): visitors,
-        ("Followup", moment): visitors | requested,
+        ("Followup", moment): asking | requested,
     }
     assert scores == load.people and titled == visitors
     assert steps == {"s1": load.people, "s2": load.people, "s3": load.people}
