@@ -9,14 +9,26 @@ A restarted run skips every (step, chunk) whose marker is committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, false, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from kampanj.clock import Clock
 from kampanj.engine import execute, faults
 from kampanj.engine.frame import FlowRun, Frame, Members
-from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues
+from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues, at_step
 from kampanj.engine.steps import remove_from_flow
 from kampanj.engine.steps.base import StepEnv, StepOutcome, every_person_fails
 from kampanj.engine.steps.registry import STEP_FUNCTIONS
@@ -84,8 +96,8 @@ def execute_flow(
     """Run every (step, chunk) not yet committed, in reference order.
 
     Returns False when the run stopped being ``running`` (aborted, CMP-29) before its flow
-    was done. Members take a step only when it is their ``next_step``: people parked by a
-    Wait are skipped, and people resumed from one get fresh chunk numbers, so their progress
+    was done. Members take a step only when they are `at_step` it: people parked by a Wait
+    are skipped, and people resumed from one get fresh chunk numbers, so their progress
     markers never collide with the markers of the chunk they waited in.
     """
     with database.read() as connection:
@@ -171,14 +183,18 @@ def _execute_top_step(
         run_member.c.run_id == flow.run_id,
         run_member.c.chunk == chunk,
         run_member.c.state == MemberState.ACTIVE.value,
-        run_member.c.next_step == step.id,
+        at_step(step.id),
     )
     frame = Frame(chunk=chunk, depth=0, path=(), tokens=flow.tokens(), clock=clock, markers=set())
     apply_step(connection, flow, frame, step, Members(table=run_member, where=in_chunk))
-    advance = {"next_step": following, "branch": None}
     if following is None:
-        advance["state"] = MemberState.COMPLETED.value
-    connection.execute(update(run_member).where(*in_chunk).values(advance))
+        left = {"state": MemberState.COMPLETED.value, "next_step": None}
+        connection.execute(update(run_member).where(*in_chunk).values(left))
+    else:
+        # Members named by their step (a new cohort, people resumed from a Wait) follow
+        # their chunk from now on; the others need no write to move on.
+        named = (*in_chunk[:-1], run_member.c.next_step == step.id)
+        connection.execute(update(run_member).where(*named).values(next_step=None))
     now = clock.now()
     done = _committed_paths(connection, flow.run_id, chunk, frame.markers)
     connection.execute(
@@ -211,19 +227,12 @@ def apply_step(
 ) -> None:
     """Partition ``members`` by the step's choices and apply each partition (FLOW-8..12)."""
     now = frame.clock.now()
-    table = members.table
     person = flow.compile_context.person
-    # Partition once: deleted persons get NULL (FLOW-7), others their choice.
-    chosen = select(_choice_case(step, flow.compile_context)).where(
-        person.c.id == table.c.person_id
-    )
-    connection.execute(update(table).where(*members.where).values(branch=chosen.scalar_subquery()))
-    sizes = {
-        branch: int(count)
-        for branch, count in connection.execute(
-            select(table.c.branch, func.count()).where(*members.where).group_by(table.c.branch)
-        )
-    }
+    sizes = _unpartitioned_sizes(connection, step, members, person)
+    if sizes is None:
+        sizes = _partition(connection, flow, step, members)
+    else:
+        members = replace(members, partitioned=False)
     call_path = frame.call_path(step.id)
     env = StepEnv(
         run_id=flow.run_id,
@@ -260,6 +269,42 @@ def apply_step(
     _record(connection, flow.run_id, call_path, outcome, choices, skipped)
     add_issues(connection, flow.run_id, errors=outcome.errors, warnings=outcome.warnings)
     frame.markers.add(call_path)
+
+
+def _unpartitioned_sizes(
+    connection: Connection, step: Step, members: Members, person: Table
+) -> dict[int | None, int] | None:
+    """``{0: n}`` when the step has no choices and nobody in ``members`` was deleted: the
+    common case needs no per-row partition. None when the rows must be partitioned."""
+    if step.choices:
+        return None
+    table = members.table
+    counted = (
+        select(func.count(), func.count(person.c.id))
+        .select_from(table.outerjoin(person, person.c.id == table.c.person_id))
+        .where(*members.where)
+    )
+    everyone, present = connection.execute(counted).one()
+    return {0: int(everyone)} if everyone == present else None
+
+
+def _partition(
+    connection: Connection, flow: FlowRun, step: Step, members: Members
+) -> dict[int | None, int]:
+    """Write each row's choice (0 = Default, FLOW-9; NULL = person deleted, FLOW-7) into
+    ``branch`` and count the rows per branch."""
+    table = members.table
+    person = flow.compile_context.person
+    chosen = select(_choice_case(step, flow.compile_context)).where(
+        person.c.id == table.c.person_id
+    )
+    connection.execute(update(table).where(*members.where).values(branch=chosen.scalar_subquery()))
+    return {
+        branch: int(count)
+        for branch, count in connection.execute(
+            select(table.c.branch, func.count()).where(*members.where).group_by(table.c.branch)
+        )
+    }
 
 
 def _dispatch(

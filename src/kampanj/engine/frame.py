@@ -121,8 +121,12 @@ class Members:
     """``run_member`` or ``call_member``."""
     where: tuple[ColumnElement[bool], ...]
     """The rows of this step and chunk that are still in the flow."""
+    partitioned: bool = True
+    """False when every row takes the Default: ``branch`` was not written and is ignored."""
 
     def branch(self, branch: int) -> tuple[ColumnElement[bool], ...]:
+        if not self.partitioned:
+            return self.where
         return (*self.where, self.table.c.branch == branch)
 
     def persons(self, branch: int) -> Select[Any]:

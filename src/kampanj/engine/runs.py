@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
 from kampanj.errors import NotFoundError
 from kampanj.store.schema import run, run_issue, run_member, run_step
@@ -51,6 +51,18 @@ class MemberState(StrEnum):
     """Parked by a Wait until ``wake_at`` (WAIT-10); ``next_step`` is where it resumes."""
     REMOVED = "removed"
     """Ended early: Remove from Flow, Delete Person or abort (FLOW-3, FLOW-18, CMP-29)."""
+
+
+def at_step(step_id: str) -> ColumnElement[bool]:
+    """Active members who take ``step_id`` now: those whose ``next_step`` names it, and
+    those with no ``next_step``, who are wherever their chunk is.
+
+    A chunk executes its steps in flow order, each (step, chunk) once (LEDG-1, LEDG-2), so
+    a member who takes every step with its chunk needs no row write per step. ``next_step``
+    is written only where a member's position differs from its chunk's: the first step of a
+    new cohort, a Wait's resume step (WAIT-10), and on leaving the flow.
+    """
+    return or_(run_member.c.next_step.is_(None), run_member.c.next_step == step_id)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

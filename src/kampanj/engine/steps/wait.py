@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, select, update
 
-from kampanj.engine.runs import MemberState
+from kampanj.engine.runs import MemberState, at_step
 from kampanj.engine.steps.base import StepEnv, StepOutcome, cohort_ids, person_rows
 from kampanj.model.campaigns import ParamValue
 from kampanj.model.wait import (
@@ -79,7 +79,7 @@ def _parkable(env: StepEnv) -> tuple[Any, ...]:
     return (
         run_member.c.run_id == env.run_id,
         run_member.c.state == MemberState.ACTIVE.value,
-        run_member.c.next_step == env.step.id,
+        at_step(env.step.id),
     )
 
 
