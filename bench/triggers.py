@@ -21,7 +21,8 @@ server URL: database ``kampanj_bench_triggers`` is created on it (and dropped at
 ``--workers`` ``kampanj worker`` processes consume ``--queue`` (``KAMPANJ_QUEUE_URL``;
 default Redis db 13, flushed before and after) and the producer sends a ``dispatch``
 message after an event, at most one per 50 ms (a worker's sweep does the rest). Events
-are recorded with the system clock.
+are recorded with the system clock, by ``--producers`` threads (one sequential client
+records at most one event per round trip and commit: on PostgreSQL here about 6 ms).
 
 Prints one JSON line; ``cpu_loop_s`` / ``cpu_steal_pct`` come from ``bench/_machine.py``.
 ``--profile`` (SQLite only) writes the consumer's cProfile top functions to stderr;
@@ -208,31 +209,48 @@ def produce(
     load: list[Visit],
     rate: float | None,
     after_each: Callable[[], None],
+    producers: int = 1,
 ) -> tuple[int, int, float]:
-    """Record ``load`` (open loop at ``rate``/s, or flat out); (first id, last id, seconds)."""
+    """Record ``load`` (open loop at ``rate``/s, or flat out) from ``producers`` threads,
+    each taking every n-th event (several clients at once); (first id, last id, seconds)."""
     clock = SystemClock()
     ids: list[int] = []
+    failures: list[BaseException] = []
     started = time.perf_counter()
-    for number, visit in enumerate(load):
-        if rate is not None:
-            delay = started + number / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-        recorded = record_event(
-            database,
-            clock,
-            "Visit Webpage",
-            person_id=visit.person_id,
-            primary=visit.page,
-            attributes={
-                "Webpage URL": f"https://www.example.com{visit.page}",
-                "Referrer URL": visit.referrer,
-            },
-            offer=False,
-        )
-        ids.append(recorded.activity_id)
-        after_each()
-    return ids[0], ids[-1], time.perf_counter() - started
+
+    def record(offset: int) -> None:
+        try:
+            for number in range(offset, len(load), producers):
+                visit = load[number]
+                if rate is not None:
+                    delay = started + number / rate - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                recorded = record_event(
+                    database,
+                    clock,
+                    "Visit Webpage",
+                    person_id=visit.person_id,
+                    primary=visit.page,
+                    attributes={
+                        "Webpage URL": f"https://www.example.com{visit.page}",
+                        "Referrer URL": visit.referrer,
+                    },
+                    offer=False,
+                )
+                ids.append(recorded.activity_id)
+                after_each()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(producers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return min(ids), max(ids), time.perf_counter() - started
 
 
 class Inline:
@@ -282,7 +300,9 @@ class Inline:
 class Workers:
     """``kampanj worker`` processes on a shared queue; the producer nudges them."""
 
-    def __init__(self, database: Database, queue_url: str, count: int, interval: float) -> None:
+    def __init__(
+        self, database: Database, queue_url: str, count: int, interval: float, concurrency: int
+    ) -> None:
         from kampanj.queue.backends import open_queue
 
         self.database = database
@@ -290,6 +310,7 @@ class Workers:
         self.queue_url = queue_url
         self.count = count
         self.interval = interval
+        self.concurrency = concurrency
         self.processes: list[subprocess.Popen[str]] = []
         self.logs: list[Any] = []
         self.nudged = 0.0
@@ -303,6 +324,7 @@ class Workers:
                     [
                         *(KAMPANJ, "worker", "--db", self.database.url, "--queue", self.queue_url),
                         *("--interval", str(self.interval), "--json"),
+                        *("--concurrency", str(self.concurrency)),
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -435,12 +457,13 @@ def run_phase(
     consumer: Inline | Workers,
     load: list[Visit],
     rate: float | None,
+    producers: int,
 ) -> tuple[PhaseFigures, float, float]:
     """(figures, producer seconds, this process's CPU seconds) of one phase."""
     if isinstance(consumer, Inline):
         consumer.start()
     cpu = time.process_time()
-    first_id, last_id, produced = produce(database, load, rate, consumer.notify)
+    first_id, last_id, produced = produce(database, load, rate, consumer.notify, producers)
     if isinstance(consumer, Workers):
         consumer.notify(last=True)
         consumer.settle(last_id, time.monotonic() + 1800)
@@ -468,6 +491,10 @@ def main() -> None:
     parser.add_argument("--queue", default=os.environ.get("KAMPANJ_QUEUE_URL", DEFAULT_QUEUE))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-interval", type=float, default=0.5, help="seconds per sweep")
+    parser.add_argument("--worker-concurrency", type=int, default=1, help="consumer threads")
+    parser.add_argument(
+        "--producers", type=int, default=1, help="threads recording events (clients at once)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="consumer cProfile to stderr")
     parser.add_argument("--profile-sql", action="store_true", help="slowest statements to stderr")
@@ -485,7 +512,9 @@ def main() -> None:
         workers: Workers | None = None
         if args.db is not None:
             _flush_queue(args.queue)
-            workers = Workers(database, args.queue, args.workers, args.worker_interval)
+            workers = Workers(
+                database, args.queue, args.workers, args.worker_interval, args.worker_concurrency
+            )
 
         def consumer(*, profile: bool = False) -> Inline | Workers:
             return workers if workers is not None else Inline(database, profile=profile)
@@ -494,14 +523,22 @@ def main() -> None:
         if workers is not None:
             workers.start()
         # Warm-up: the trigger index, compiled statements, the workers' first sweep.
-        run_phase(database, consumer(), visits(WARM_UP, args.people, rng), None)
+        run_phase(database, consumer(), visits(WARM_UP, args.people, rng), None, 1)
         calibration = cpu_loop_seconds()
         steal = StealMeter.start()
         burst, burst_produced, burst_cpu = run_phase(
-            database, consumer(profile=args.profile), visits(args.events, args.people, rng), None
+            database,
+            consumer(profile=args.profile),
+            visits(args.events, args.people, rng),
+            None,
+            args.producers,
         )
         paced, paced_produced, paced_cpu = run_phase(
-            database, consumer(), visits(args.latency_events, args.people, rng), args.rate
+            database,
+            consumer(),
+            visits(args.latency_events, args.people, rng),
+            args.rate,
+            args.producers,
         )
         steal_pct = steal.percent()
         if workers is not None:
@@ -517,8 +554,11 @@ def main() -> None:
     worker_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     result: dict[str, Any] = {
         "backend": backend,
-        "mode": "inline" if args.db is None else f"{args.workers} workers",
+        "mode": "inline"
+        if args.db is None
+        else f"{args.workers} workers x {args.worker_concurrency} threads",
         "queue": None if args.db is None else sa.make_url(args.queue).get_backend_name(),
+        "producers": args.producers,
         "people": args.people,
         "events": burst.events,
         "fired": burst.fired,

@@ -20,7 +20,7 @@ POSTGRES = os.environ.get(
 )
 REDIS = "redis://127.0.0.1:6379/12"  # flushed by the bench: not the db other tests use
 FIGURES = {
-    "backend", "mode", "queue", "people", "events", "fired", "runs", "seconds",
+    "backend", "mode", "queue", "producers", "people", "events", "fired", "runs", "seconds",
     "events_per_s", "events_per_cpu_s", "recorded_per_s", "burst_p50_ms", "burst_p99_ms",
     "cpu_s", "rate", "offered_per_s", "latency_events", "latency_fired", "latency_runs",
     "p50_ms", "p99_ms", "max_ms", "latency_cpu_s", "worker_cpu_s", "build_s", "cpu_loop_s",
@@ -63,10 +63,12 @@ def test_single_process_on_sqlite() -> None:
     reason="needs KAMPANJ_TEST_BACKENDS with postgresql and KAMPANJ_TEST_QUEUES with redis",
 )
 def test_two_workers_on_postgresql_and_redis() -> None:
-    figures = _bench("--db", POSTGRES, "--queue", REDIS, "--worker-interval", "0.2")
+    figures = _bench(
+        *("--db", POSTGRES, "--queue", REDIS, "--worker-interval", "0.2", "--producers", "2")
+    )
     assert (figures["backend"], figures["mode"], figures["queue"]) == (
         "postgresql",
-        "2 workers",
+        "2 workers x 1 threads",
         "redis",
     )
     assert figures["worker_cpu_s"] > 0
