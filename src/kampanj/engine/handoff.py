@@ -31,7 +31,7 @@ from kampanj.engine import leases, triggers
 from kampanj.engine.batch import finish_run
 from kampanj.engine.runs import MemberState, RunKind, RunResult, RunStatus
 from kampanj.store.database import Database
-from kampanj.store.schema import run, run_member, scheduled_run
+from kampanj.store.schema import activity, run, run_member, scheduled_run, trigger_cursor
 
 Enqueue = Callable[[int, int], None]
 """Put "execute run R chunk C" on the work queue."""
@@ -65,6 +65,9 @@ class Handoff:
     def dispatch(self, database: Database, clock: Clock) -> None:
         """Offer new activities to triggers unless another thread or worker is at it (its
         dispatch may take a while under load; ours would only queue up behind it)."""
+        with database.read() as connection:
+            if caught_up(connection):
+                return
         owner = f"{self.owner}:{threading.get_ident()}"
         if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
             return
@@ -72,6 +75,15 @@ class Handoff:
             triggers.dispatch(database, clock)
         finally:
             leases.release(database, leases.DISPATCH, owner)
+
+
+def caught_up(connection: Connection) -> bool:
+    """Whether every activity was offered to triggers already (two reads, no write)."""
+    position = connection.execute(
+        select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
+    ).scalar()
+    highest = connection.execute(select(func.max(activity.c.id))).scalar()
+    return highest is None or (position is not None and int(position) >= int(highest))
 
 
 def plain(enqueue: Enqueue) -> Handoff:
@@ -109,6 +121,7 @@ def resend(database: Database, clock: Clock, handoff: Handoff) -> int:
     holds and no waiting message covers (a lost message, a dead worker's chunk). One pass
     over the ledger; how many were sent."""
     now = clock.now()
+    leases.purge_markers(database, now)
     with database.read() as connection:
         pending = connection.execute(
             select(run_member.c.run_id, run_member.c.chunk)
@@ -185,8 +198,12 @@ def startable(connection: Connection) -> list[int]:
 
 def start_queued(database: Database, clock: Clock, handoff: Handoff) -> list[RunResult]:
     """Start every startable queued run (queued → running) and send its chunks."""
-    with database.begin() as connection:
-        claimed = [run_id for run_id in startable(connection) if _claim(connection, run_id, clock)]
+    with database.read() as connection:
+        ready = startable(connection)
+    if not ready:
+        return []
+    with database.begin() as connection:  # each claim re-checks the run is still queued
+        claimed = [run_id for run_id in ready if _claim(connection, run_id, clock)]
     return [hand_over(database, clock, run_id, handoff) for run_id in claimed]
 
 

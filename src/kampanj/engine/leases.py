@@ -131,3 +131,16 @@ def held_chunks(connection: Connection, now: datetime) -> set[tuple[int, int]]:
         _, run_id, _, chunk = name.split(":")
         held.add((int(run_id), int(chunk)))
     return held
+
+
+def drop_marker(database: Database, name: str) -> None:
+    """Remove the ``SENT`` marker of a chunk whose message found nothing left to do."""
+    with database.begin() as connection:
+        connection.execute(delete(lease).where(lease.c.name == name, lease.c.owner == SENT))
+
+
+def purge_markers(database: Database, now: datetime) -> int:
+    """Remove expired ``SENT`` markers (their messages were lost or found nothing to do)."""
+    with database.begin() as connection:
+        statement = delete(lease).where(lease.c.owner == SENT, lease.c.expires_at <= now)
+        return int(connection.execute(statement).rowcount)

@@ -4,8 +4,9 @@
   (renewing the lease before each step) at the chunk's clock (engine/handoff.py), then
   complete the run if nobody is left in it — under the run row lock, so exactly one of the
   workers finishing chunks completes it.
-- ``offer``: after a chunk, offer the activities it wrote to triggers and start the queued
-  trigger / requested runs that may start (their chunks go to the queue).
+- ``offer``: after a chunk, offer the activities it wrote to triggers (when a trigger
+  listens to one of them) and start the queued trigger / requested runs that may start
+  (their chunks go to the queue).
 - ``sweep``: one scheduler tick in queue mode, if no other worker is ticking: interrupted
   runs, due Waits, due scheduled runs and queued runs are sent to the queue chunk by chunk,
   never executed inline. Queue messages are hints: the sweep re-sends whatever the ledger
@@ -72,9 +73,10 @@ def run_chunk(
     """Execute one chunk of a running run under its lease: ``done``, ``held`` (another live
     worker has it), ``stopped`` (run no longer running, or the lease was lost), ``idle``
     (nothing left in the chunk: a repeated message)."""
-    if not unfinished_chunks(database, run_id, chunk):
-        return "idle"
     name = leases.chunk_lease(run_id, chunk)
+    if not unfinished_chunks(database, run_id, chunk):
+        leases.drop_marker(database, name)
+        return "idle"
     ttl = worker.lease_ttl
     if not leases.acquire(database, name, worker.owner, clock.now(), ttl):
         return "held"
@@ -94,8 +96,17 @@ def run_chunk(
         if flow is None:
             return "stopped"
 
+        renewed = clock.now()
+
         def keep() -> bool:  # a stopping worker leaves the rest to the sweep
-            return not stopping() and leases.renew(database, name, worker.owner, clock.now(), ttl)
+            nonlocal renewed
+            if stopping():
+                return False
+            now = clock.now()
+            if now - renewed < ttl / 3:  # still fresh: spare the commit (small runs)
+                return True
+            renewed = now
+            return leases.renew(database, name, worker.owner, now, ttl)
 
         done = execute_chunk(database, flow, steps_clock, chunk, keep=keep)
         finish_run(database, steps_clock, run_id, finished=done)
@@ -104,10 +115,14 @@ def run_chunk(
         leases.release(database, name, worker.owner)
 
 
-def offer(database: Database, clock: Clock, handoff: Handoff) -> int:
-    """Dispatch new activities to triggers (CMP-14) unless another worker is dispatching,
-    and start what may start; how many runs were started."""
-    handoff.dispatch(database, clock)
+def offer(database: Database, clock: Clock, handoff: Handoff, run_id: int) -> int:
+    """After a chunk of ``run_id``: dispatch new activities to triggers (CMP-14) if the run
+    wrote one some trigger listens to, then start the queued runs that may start now (the
+    chunk may have freed their people); how many runs were started."""
+    with database.read() as connection:
+        listened = triggers.current_index(connection, clock).type_ids
+    if triggers.wrote_listened(database, run_id, listened):
+        handoff.dispatch(database, clock)
     return len(start_queued(database, clock, handoff))
 
 

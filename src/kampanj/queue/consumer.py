@@ -118,18 +118,19 @@ class Consumer:
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("kind")
         if kind == "chunk":
+            run_id = int(message["run"])
             outcome = run_chunk(
                 self.database,
                 self.clock,
                 self.worker,
-                int(message["run"]),
+                run_id,
                 int(message["chunk"]),
                 stopping=self.stop.is_set,
             )
             if outcome == "done":
                 with self._lock:
                     self.chunks_done += 1
-                offer(self.database, self.clock, self.handoff)
+                offer(self.database, self.clock, self.handoff, run_id)
         elif kind in ("tick", "dispatch"):
             self._tick()  # a tick offers new activities to triggers too
         else:

@@ -268,19 +268,19 @@ def _holds_chunk(database: Database, pid: int) -> bool:
 
 
 def _wake_waiting(database: Database, clock: TestClock) -> None:
-    """When nobody is active any more and people are parked, move the clock to the earliest
+    """When nobody is active any more and people are parked, move the clock past the latest
     resume time: the Wait comes due for the workers without anybody sleeping for it."""
     member = schema.run_member
     active = _scalar(
         database,
         sa.select(sa.func.count()).where(member.c.state == MemberState.ACTIVE.value),
     )
-    earliest = _scalar(
+    latest = _scalar(
         database,
-        sa.select(sa.func.min(member.c.wake_at)).where(member.c.state == MemberState.WAITING.value),
+        sa.select(sa.func.max(member.c.wake_at)).where(member.c.state == MemberState.WAITING.value),
     )
-    if active == 0 and earliest is not None:
-        clock.move_to(earliest + timedelta(seconds=1))
+    if active == 0 and latest is not None:
+        clock.move_to(latest + timedelta(seconds=1))
 
 
 def _settled(database: Database, batch_run: int, load: Load, recorder: Recorder) -> bool:
