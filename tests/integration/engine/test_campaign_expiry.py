@@ -1,0 +1,65 @@
+"""CMP-22: a trigger campaign's ``expiresAt`` deactivates it at the first tick after that
+instant, once the activities recorded before were offered to it; on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from triggersupport import T0, person_ids, runs, setup
+
+from kampanj.clock import FixedClock
+from kampanj.engine.events import record_event
+from kampanj.engine.tick import tick
+from kampanj.store.database import Database
+from kampanj.store.repositories.reading import read_definitions
+
+EXPIRING = """\
+      - name: Expiring
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Interesting Moment: {type: Web, description: visit}
+        schedule: {qualification: every time, expiresAt: "2026-03-03T09:00:00Z"}
+      - name: Lasting
+        smartList: {triggers: [Visits Web Page]}
+        flow:
+          - Interesting Moment: {type: Web, description: visit}
+        schedule: {qualification: every time}
+"""
+
+
+def _active(database: Database) -> dict[str, bool]:
+    with database.read() as connection:
+        return {c.name: c.active for c in read_definitions(connection).campaigns}
+
+
+def test_expires_at_deactivates_a_trigger_campaign(database: Database, tmp_path: Path) -> None:
+    setup(database, tmp_path, EXPIRING, "Expiring", "Lasting")
+    a = person_ids(database)[0]
+    before = tick(database, FixedClock(T0 + timedelta(hours=23)))
+    assert [x["action"] for x in before.actions] == []
+    assert _active(database) == {"Expiring": True, "Lasting": True}
+    # Recorded before the expiry, offered at the tick after it: it still fires the campaign.
+    record_event(
+        database,
+        FixedClock(T0 + timedelta(hours=23, minutes=59)),
+        "Visit Webpage",
+        person_id=a,
+        offer=False,
+    )
+    after = tick(database, FixedClock(T0 + timedelta(days=1, minutes=1)))
+    expired = [x for x in after.actions if x["action"] == "expired"]
+    assert [x["campaignId"] for x in expired] == [_id(database, "Expiring")]
+    assert _active(database) == {"Expiring": False, "Lasting": True}
+    assert sorted(r["status"] for r in runs(database)) == ["completed", "completed"]
+    record_event(database, FixedClock(T0 + timedelta(days=2)), "Visit Webpage", person_id=a)
+    assert {r["campaign_id"] for r in runs(database)[2:]} == {_id(database, "Lasting")}
+    again = tick(database, FixedClock(T0 + timedelta(days=3)))
+    assert [x for x in again.actions if x["action"] == "expired"] == []
+
+
+def _id(database: Database, name: str) -> int:
+    with database.read() as connection:
+        (found,) = [c.id for c in read_definitions(connection).campaigns if c.name == name]
+    assert found is not None
+    return found
