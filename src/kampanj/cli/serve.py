@@ -55,9 +55,9 @@ def serve_command(
         int,
         typer.Option(
             "--workers",
-            help="In-process worker: 1 (default) = a thread in this process runs queued "
-            "trigger and requested runs, scheduled runs and Waits; 0 = API only (run "
-            "`kampanj worker` processes beside it).",
+            help="In-process worker: 1 (default; more counts as 1) = a thread of this "
+            "process runs queued trigger and requested runs, scheduled runs and Waits; "
+            "0 = API only (run `kampanj worker` processes beside it).",
             min=0,
         ),
     ] = 1,
