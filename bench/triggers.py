@@ -20,8 +20,8 @@ the events (``record_event(..., offer=False)``) and a consumer thread runs
 server URL: database ``kampanj_bench_triggers`` is created on it (and dropped at the end),
 ``--workers`` ``kampanj worker`` processes consume ``--queue`` (``KAMPANJ_QUEUE_URL``;
 default Redis db 13, flushed before and after) and the producer sends a ``dispatch``
-message after an event, at most one per 50 ms (a worker's sweep does the rest). Events
-are recorded with the system clock, by ``--producers`` threads (one sequential client
+message after an event, at most one per ``--nudge`` seconds (a worker's sweep does the
+rest). Events are recorded with the system clock, by ``--producers`` threads (one sequential client
 records at most one event per round trip and commit: on PostgreSQL here about 6 ms).
 
 Prints one JSON line; ``cpu_loop_s`` / ``cpu_steal_pct`` come from ``bench/_machine.py``.
@@ -74,7 +74,6 @@ PG_DATABASE = "kampanj_bench_triggers"
 DEFAULT_QUEUE = "redis://127.0.0.1:6379/13"
 KAMPANJ = str(Path(sys.executable).parent / "kampanj")
 WARM_UP = 50
-NUDGE_S = 0.05
 ACTIVE = ("Pricing Visits", "Careers Visits", "Webinar Forms")
 
 CAMPAIGN_YAML = """\
@@ -301,7 +300,13 @@ class Workers:
     """``kampanj worker`` processes on a shared queue; the producer nudges them."""
 
     def __init__(
-        self, database: Database, queue_url: str, count: int, interval: float, concurrency: int
+        self,
+        database: Database,
+        queue_url: str,
+        count: int,
+        interval: float,
+        concurrency: int,
+        nudge: float,
     ) -> None:
         from kampanj.queue.backends import open_queue
 
@@ -311,6 +316,7 @@ class Workers:
         self.count = count
         self.interval = interval
         self.concurrency = concurrency
+        self.nudge = nudge
         self.processes: list[subprocess.Popen[str]] = []
         self.logs: list[Any] = []
         self.nudged = 0.0
@@ -333,9 +339,9 @@ class Workers:
             )
 
     def notify(self, *, last: bool = False) -> None:
-        """A ``dispatch`` message, at most one per ``NUDGE_S`` (and after the last event)."""
+        """A ``dispatch`` message, at most one per ``nudge`` s (and after the last event)."""
         now = time.monotonic()
-        if last or now - self.nudged >= NUDGE_S:
+        if self.nudge > 0 and (last or now - self.nudged >= self.nudge):
             self.queue.put({"kind": "dispatch"})
             self.nudged = now
 
@@ -493,6 +499,9 @@ def main() -> None:
     parser.add_argument("--worker-interval", type=float, default=0.5, help="seconds per sweep")
     parser.add_argument("--worker-concurrency", type=int, default=1, help="consumer threads")
     parser.add_argument(
+        "--nudge", type=float, default=0.05, help="seconds between dispatch messages (0: none)"
+    )
+    parser.add_argument(
         "--producers", type=int, default=1, help="threads recording events (clients at once)"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -513,7 +522,12 @@ def main() -> None:
         if args.db is not None:
             _flush_queue(args.queue)
             workers = Workers(
-                database, args.queue, args.workers, args.worker_interval, args.worker_concurrency
+                database,
+                args.queue,
+                args.workers,
+                args.worker_interval,
+                args.worker_concurrency,
+                args.nudge,
             )
 
         def consumer(*, profile: bool = False) -> Inline | Workers:
