@@ -5,9 +5,11 @@ Every committed activity is offered to triggers once, in id order, through a cur
 the activities enqueued: a crash before that commit redoes the batch, after it nothing is
 offered twice. Activities of ``kampanj activities import`` (``history``) are skipped.
 
-Only activities at or below a *horizon* are read: on SQLite writers are serialised, so every
-id up to the highest one has committed; on PostgreSQL a brief ``SHARE`` lock on ``activity``
-waits for in-flight writers (at most ``lock_timeout``), so no lower id can commit later.
+Only activities at or below a *horizon*, fixed when the dispatch starts, are read: on SQLite
+writers are serialised, so every id up to the highest one has committed; on PostgreSQL a
+brief ``SHARE`` lock on ``activity`` waits for in-flight writers (at most ``lock_timeout``),
+so no lower id can commit later. Later activities wait for the next dispatch, so a steady
+stream of events is offered in batches, not a few at a time.
 
 Per activity, the active trigger campaigns indexed by its type are tried in ORD-1 order
 (effective priority CMP-16, then campaign id): a matching trigger (SL-20), then the
