@@ -202,7 +202,6 @@ def run_batch(
             ctx=ctx,
             rule=campaign.schedule.qualification,
             now=now,
-            first_step=campaign.flow[0].id if campaign.flow else None,
             chunk_size=chunk_size,
         )
         limit = campaign.schedule.max_members

@@ -191,7 +191,7 @@ def _execute_top_step(
         left = {"state": MemberState.COMPLETED.value, "next_step": None}
         connection.execute(update(run_member).where(*in_chunk).values(left))
     else:
-        # Members named by their step (a new cohort, people resumed from a Wait) follow
+        # Members named by their step (a trigger cohort, people resumed from a Wait) follow
         # their chunk from now on; the others need no write to move on.
         named = (*in_chunk[:-1], run_member.c.next_step == step.id)
         connection.execute(update(run_member).where(*named).values(next_step=None))

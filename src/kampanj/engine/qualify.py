@@ -74,10 +74,12 @@ def insert_cohort(
     ctx: CompileContext,
     rule: QualificationRule,
     now: datetime,
-    first_step: str | None,
     chunk_size: int,
 ) -> int:
-    """Write the qualified persons as ``run_member`` rows, chunked by person id; their count."""
+    """Write the qualified persons as ``run_member`` rows, chunked by person id; their count.
+
+    ``next_step`` stays NULL: every member starts where its chunk starts (`runs.at_step`).
+    """
     person = ctx.person
     rank = func.row_number().over(order_by=person.c.id) - 1
     selected = select(
@@ -86,11 +88,10 @@ def insert_cohort(
         person.c.id.label("entry_id"),
         (rank // chunk_size).label("chunk"),
         literal(MemberState.ACTIVE.value).label("state"),
-        literal(first_step).label("next_step"),
     ).where(compiled.predicate, eligible(rule, campaign_id, person.c.id, now))
     connection.execute(
         insert(run_member).from_select(
-            ["run_id", "person_id", "entry_id", "chunk", "state", "next_step"], selected
+            ["run_id", "person_id", "entry_id", "chunk", "state"], selected
         )
     )
     counted = select(func.count()).select_from(run_member).where(run_member.c.run_id == run_id)

@@ -59,8 +59,8 @@ def at_step(step_id: str) -> ColumnElement[bool]:
 
     A chunk executes its steps in flow order, each (step, chunk) once (LEDG-1, LEDG-2), so
     a member who takes every step with its chunk needs no row write per step. ``next_step``
-    is written only where a member's position differs from its chunk's: the first step of a
-    new cohort, a Wait's resume step (WAIT-10), and on leaving the flow.
+    is written only where a member's position may differ from its chunk's: a trigger
+    cohort's first step, a Wait's resume step (WAIT-10), and on leaving the flow.
     """
     return or_(run_member.c.next_step.is_(None), run_member.c.next_step == step_id)
 
