@@ -196,15 +196,22 @@ def startable(connection: Connection) -> list[int]:
     return chosen
 
 
-def start_queued(database: Database, clock: Clock, handoff: Handoff) -> list[RunResult]:
-    """Start every startable queued run (queued → running) and send its chunks."""
+def start_queued(database: Database, clock: Clock, handoff: Handoff) -> list[int]:
+    """Start every startable queued run (queued → running) and send its chunks; their ids.
+    A run nobody is left in (every entry completed at once) completes here."""
     with database.read() as connection:
         ready = startable(connection)
     if not ready:
         return []
     with database.begin() as connection:  # each claim re-checks the run is still queued
         claimed = [run_id for run_id in ready if _claim(connection, run_id, clock)]
-    return [hand_over(database, clock, run_id, handoff) for run_id in claimed]
+    for run_id in claimed:
+        chunks = unfinished_chunks(database, run_id)
+        if chunks:
+            handoff.send(database, clock, [(run_id, chunk) for chunk in chunks])
+        else:
+            finish_run(database, clock, run_id, finished=True)
+    return claimed
 
 
 def _claim(connection: Connection, run_id: int, clock: Clock) -> bool:

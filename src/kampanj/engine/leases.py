@@ -70,7 +70,12 @@ def renew(database: Database, name: str, owner: str, now: datetime, ttl: timedel
 
 def release(database: Database, name: str, owner: str) -> None:
     with database.begin() as connection:
-        connection.execute(delete(lease).where(lease.c.name == name, lease.c.owner == owner))
+        release_in(connection, name, owner)
+
+
+def release_in(connection: Connection, name: str, owner: str) -> None:
+    """Release our lease in the caller's transaction."""
+    connection.execute(delete(lease).where(lease.c.name == name, lease.c.owner == owner))
 
 
 def live_chunk_leases(connection: Connection, run_id: int, now: datetime) -> set[int]:

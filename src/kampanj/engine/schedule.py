@@ -8,7 +8,8 @@ run (``run_batch(claim=…)``): a row is ``started`` iff its run exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -308,6 +309,27 @@ def next_pending(connection: Connection, now: datetime) -> Scheduled | None:
     return None if row is None else Scheduled.from_row(row)
 
 
+_START_LOCK = 0x4B53
+"""PostgreSQL advisory lock namespace: a scheduled run some process is starting."""
+
+
+@contextmanager
+def _starting(database: Database, scheduled_id: int) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock on the scheduled run while a process starts it.
+    It ends with that process's connection, so recovery can tell a start still qualifying
+    (a long transaction, possibly longer than the tick lease) from one whose process died."""
+    if database.dialect != "postgresql":
+        yield
+        return
+    with database.engine.connect() as raw:
+        connection = raw.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(select(func.pg_advisory_lock(_START_LOCK, scheduled_id)))
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(_START_LOCK, scheduled_id)))
+
+
 class _AlreadyStarted(Exception):
     """Another tick claimed the scheduled run first."""
 
@@ -344,18 +366,19 @@ def start(database: Database, scheduled: Scheduled, *, execute_now: bool = True)
     try:
         if campaign is None:
             raise NotFoundError(f"campaign {scheduled.campaign_id} no longer exists")
-        started = run_batch(
-            database,
-            FixedClock(scheduled.run_at),
-            "/".join((*campaign.folder, campaign.name)),
-            workspace=campaign.workspace,
-            overrides=[
-                OverrideRequest(name=f"my.{name}", value=value)
-                for name, value in scheduled.token_overrides.items()
-            ],
-            claim=claim,
-            execute_now=execute_now,
-        )
+        with _starting(database, scheduled.id):
+            started = run_batch(
+                database,
+                FixedClock(scheduled.run_at),
+                "/".join((*campaign.folder, campaign.name)),
+                workspace=campaign.workspace,
+                overrides=[
+                    OverrideRequest(name=f"my.{name}", value=value)
+                    for name, value in scheduled.token_overrides.items()
+                ],
+                claim=claim,
+                execute_now=execute_now,
+            )
     except _AlreadyStarted:
         with database.read() as connection:
             return StartOutcome(scheduled=load_scheduled(connection, scheduled.id))
@@ -408,7 +431,9 @@ def recover_interrupted_starts(database: Database, now: datetime) -> list[int]:
 
     Such a run is still ``queued`` (qualification is one transaction); it is closed as
     ``aborted`` with error RUN_START_INTERRUPTED and its scheduled row is pending again.
-    Single worker: a run another process is starting right now would look the same.
+    On PostgreSQL a start still in progress holds its advisory lock (``_starting``) and is
+    left alone; on SQLite writers are serialised, so only the instant between the claim and
+    the qualification transaction is unguarded.
     """
     with database.begin() as connection:
         rows = list(
@@ -422,7 +447,20 @@ def recover_interrupted_starts(database: Database, now: datetime) -> list[int]:
                 .order_by(scheduled_run.c.id)
             )
         )
+        restarted: list[int] = []
         for row in rows:
+            if (
+                connection.dialect.name == "postgresql"
+                and not connection.execute(
+                    select(func.pg_try_advisory_xact_lock(_START_LOCK, row.id))
+                ).scalar_one()
+            ):
+                continue  # its start is still qualifying
+            status = connection.execute(
+                select(run.c.status).where(run.c.id == row.run_id).with_for_update()
+            ).scalar_one()
+            if status != RunStatus.QUEUED.value:
+                continue  # its start committed meanwhile
             issue = {
                 "code": INTERRUPTED,
                 "campaignId": None,
@@ -432,9 +470,10 @@ def recover_interrupted_starts(database: Database, now: datetime) -> list[int]:
                 f"committed; scheduled run {row.id} was started again",
             }
             set_status(connection, row.run_id, RunStatus.ABORTED, now, errors=[issue])
+            restarted.append(row.run_id)
             connection.execute(
                 update(scheduled_run)
                 .where(scheduled_run.c.id == row.id)
                 .values(status=ScheduleStatus.PENDING.value, run_id=None)
             )
-    return [row.run_id for row in rows]
+    return restarted

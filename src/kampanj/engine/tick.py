@@ -130,12 +130,12 @@ def _drain_triggered(
     """Offer new activities to triggers, then run (inline) or start (queue) queued trigger
     and requested runs, oldest first (ORD-3)."""
     if to is None:
-        results = triggers.drain(database, clock)
-    else:
-        to.dispatch(database, clock)
-        results = handoff.start_queued(database, clock, to)
-    for result in results:
-        report.add("triggered", runId=result.run_id, status=result.status.value)
+        for result in triggers.drain(database, clock):
+            report.add("triggered", runId=result.run_id, status=result.status.value)
+        return
+    to.dispatch(database, clock)
+    for run_id in handoff.start_queued(database, clock, to):
+        report.add("started", runId=run_id)
 
 
 def _wait_key(due: DueWait) -> tuple[datetime, int, int, int]:

@@ -25,8 +25,8 @@ from datetime import timedelta
 
 from kampanj.clock import Clock
 from kampanj.engine import leases, triggers
-from kampanj.engine.batch import finish_run, load_flow
-from kampanj.engine.cohort import execute_chunk
+from kampanj.engine.batch import load_flow
+from kampanj.engine.cohort import execute_chunk, still_running
 from kampanj.engine.handoff import (
     Enqueue,
     Handoff,
@@ -37,6 +37,7 @@ from kampanj.engine.handoff import (
 )
 from kampanj.engine.runs import Issue, RunStatus, set_status
 from kampanj.engine.tick import TickReport, tick
+from kampanj.engine.waits import members_left
 from kampanj.errors import NotFoundError
 from kampanj.store.database import Database
 
@@ -80,6 +81,7 @@ def run_chunk(
     ttl = worker.lease_ttl
     if not leases.acquire(database, name, worker.owner, clock.now(), ttl):
         return "held"
+    released = False
     try:
         steps_clock = chunk_clock(database, clock, run_id, chunk)
         with database.read() as connection:  # cached while no definition changes
@@ -108,11 +110,23 @@ def run_chunk(
             renewed = now
             return leases.renew(database, name, worker.owner, now, ttl)
 
-        done = execute_chunk(database, flow, steps_clock, chunk, keep=keep)
-        finish_run(database, steps_clock, run_id, finished=done)
-        return "done" if done else "stopped"
+        if not execute_chunk(database, flow, steps_clock, chunk, keep=keep):
+            return "stopped"
+        _complete(database, steps_clock, run_id, name, worker.owner)
+        released = True
+        return "done"
     finally:
-        leases.release(database, name, worker.owner)
+        if not released:
+            leases.release(database, name, worker.owner)
+
+
+def _complete(database: Database, clock: Clock, run_id: int, lease_name: str, owner: str) -> None:
+    """After a chunk: complete the run if nobody is left in it (GEN-6), under the run row
+    lock so exactly one finisher does; the chunk's lease goes in the same transaction."""
+    with database.begin() as connection:
+        if still_running(connection, run_id) and not members_left(connection, run_id):
+            set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
+        leases.release_in(connection, lease_name, owner)
 
 
 def offer(database: Database, clock: Clock, handoff: Handoff, run_id: int) -> int:

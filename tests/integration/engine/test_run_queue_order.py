@@ -88,7 +88,7 @@ def test_workers_start_queued_runs_oldest_first_one_per_person_at_a_time(
     to = handoff.plain(enqueue)
 
     started = handoff.start_queued(database, CLOCK, to)
-    assert [r.run_id for r in started] == [first, second]
+    assert started == [first, second]
     assert sent == [(first, 0), (second, 0)]
     assert _statuses(database) == {
         first: "running",
@@ -100,9 +100,9 @@ def test_workers_start_queued_runs_oldest_first_one_per_person_at_a_time(
     assert run_chunk(database, CLOCK, WORKER, second, 0) == "done"
     assert handoff.start_queued(database, CLOCK, to) == []  # a is still in `first`
     assert run_chunk(database, CLOCK, WORKER, first, 0) == "done"
-    assert [r.run_id for r in handoff.start_queued(database, CLOCK, to)] == [third]
+    assert handoff.start_queued(database, CLOCK, to) == [third]
     assert run_chunk(database, CLOCK, WORKER, third, 0) == "done"
-    assert [r.run_id for r in handoff.start_queued(database, CLOCK, to)] == [fourth]
+    assert handoff.start_queued(database, CLOCK, to) == [fourth]
     assert run_chunk(database, CLOCK, WORKER, fourth, 0) == "done"
     assert sent == [(first, 0), (second, 0), (third, 0), (fourth, 0)]
     assert set(_statuses(database).values()) == {"completed"}

@@ -226,6 +226,39 @@ def test_a_scheduled_run_is_claimed_once(database: Database, tmp_path: Path) -> 
     assert score_sum(database) == sum(range(1, 8)) + 7
 
 
+def test_a_start_still_qualifying_is_not_taken_for_a_dead_one(
+    database: Database, tmp_path: Path
+) -> None:
+    """LEDG-4 with several workers (PostgreSQL): a tick overlapping a start whose
+    qualification is still running (its process holds the start's advisory lock) leaves
+    the queued run alone; once that process is gone, the next tick restarts it."""
+    if database.dialect != "postgresql":
+        pytest.skip("the advisory lock exists on PostgreSQL; SQLite serialises writers")
+    build(database.url, tmp_path, with_token(world(SIMPLE_FLOW)), PEOPLE)
+    pending = schedule_run(database, FixedClock(T0), "C", "2026-03-02T10:00:00Z").scheduled
+    with database.begin() as connection:
+        starting = create_run(
+            connection, campaign_id=pending.campaign_id, kind=RunKind.BATCH, now=T0, overrides={}
+        )
+        connection.execute(
+            sa.update(schema.scheduled_run)
+            .where(schema.scheduled_run.c.id == pending.id)
+            .values(status="started", run_id=starting)
+        )
+    starter = sa.create_engine(database.url, poolclass=sa.pool.NullPool)
+    with starter.connect() as other:  # another process, still inside `start`
+        other.execute(sa.select(sa.func.pg_advisory_lock(0x4B53, pending.id)))
+        other.commit()
+        report = tick(database, FixedClock(T0 + timedelta(hours=2)))
+        assert [a["action"] for a in report.actions] == []
+        with database.read() as connection:
+            assert load_result(connection, starting).status is RunStatus.QUEUED
+    starter.dispose()  # the process died: its session lock is gone
+    report = tick(database, FixedClock(T0 + timedelta(hours=2)))
+    assert [a["action"] for a in report.actions] == ["restarted", "started"]
+    assert score_sum(database) == sum(range(1, 8)) + 7
+
+
 def test_a_start_killed_before_qualification_starts_again(
     database: Database, tmp_path: Path
 ) -> None:

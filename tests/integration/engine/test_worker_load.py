@@ -3,7 +3,7 @@ DESIGN.md §5, ORD-3, ORD-5, GEN-2, LEDG-4, REQ-6/7/9, WAIT-8).
 
 The load: a batch run of every person split into chunks (`run --enqueue`), Visit Webpage
 events recorded through `record_event` while the workers run (a trigger campaign whose
-flow changes a field, waits one minute, requests a follow-up campaign for a tenth of its
+flow changes a field, waits one minute, requests a follow-up campaign for a fortieth of its
 people — each request is a run of its own — and writes an Interesting Moment), and
 requests from outside (`request_campaign`, Web Service API, 100 people each) for others.
 The workers' clock is an `OffsetClock`: when everyone left is parked by the Wait, the test
@@ -98,14 +98,15 @@ def _load(full: bool) -> Load:
     people, chunk, events, requests = (
         (200_000, 10_000, 20_000, 20) if full else (3_000, 250, 400, 4)
     )
-    # Every requested run is a run of its own (REQ-7, REQ-9): a tenth of the visitors
-    # request Followup from their flow, the others take the choice's Do Nothing.
+    # Every requested run is a run of its own (REQ-7, REQ-9): the visitors among the first
+    # fortieth of the people (500 of them) request Followup from their flow, the others take
+    # the choice's Do Nothing.
     step = people // events
     return Load(
         people=people,
         chunk=chunk,
         visitors=[step * n for n in range(1, events + 1)],
-        request_below=people // 10,
+        request_below=people // 40,
         # People nobody visits with: one step apart from the visitors.
         requested=[[step * (r * 100 + n) + 1 for n in range(100)] for r in range(requests)],
     )
@@ -189,7 +190,7 @@ def _worker(database_url: str, queue_url: str, clock_file: Path) -> subprocess.P
     return subprocess.Popen(
         [
             *(KAMPANJ, "worker", "--db", database_url, "--queue", queue_url, "--json"),
-            *("--interval", "0.5", "--lease-seconds", "5", "--concurrency", "2"),
+            *("--interval", "0.5", "--lease-seconds", "5", "--concurrency", "3"),
         ],
         env=env,
         stdout=subprocess.PIPE,
