@@ -34,6 +34,7 @@ from kampanj.definitions.validation.campaigns import check_campaign
 from kampanj.definitions.validation.context import WARNING_CODES, Context
 from kampanj.definitions.validation.names import check_duplicate_keys
 from kampanj.definitions.validation.smart_lists import check_smart_lists
+from kampanj.definitions.validation.token_types import check_token_types
 from kampanj.definitions.validation.tokens import check_tokens
 from kampanj.definitions.validation.tree import check_tree
 from kampanj.model.account import Definitions
@@ -91,4 +92,6 @@ def validate_with_graph(
     # Call graphs last: campaign checks collect the edges and invalid smart lists.
     check_execute_graph(ctx)
     check_request_graph(ctx)
+    # Needs the Execute graph: a child's My Tokens may come from its callers (TOK-21).
+    check_token_types(ctx)
     return sorted(ctx.findings, key=Finding.sort_key), build_call_graph(ctx)

@@ -31,6 +31,7 @@ WARNING_CODES = frozenset(
         "ALERT_NO_INFO",
         "ALERT_TOKEN_BATCH",
         "TRIGGER_SELF",
+        "TOKEN_TYPE_MISMATCH",
     }
 )  # VAL-5: every other code is an error
 
