@@ -134,8 +134,8 @@ def _drain_triggered(
             report.add("triggered", runId=result.run_id, status=result.status.value)
         return
     to.dispatch(database, clock)
-    for run_id in handoff.start_queued(database, clock, to):
-        report.add("started", runId=run_id)
+    for run_id in handoff.start_queued(database, clock, to):  # sent to the workers
+        report.add("triggered", runId=run_id, status=RunStatus.RUNNING.value)
 
 
 def _wait_key(due: DueWait) -> tuple[datetime, int, int, int]:

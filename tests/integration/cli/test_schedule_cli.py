@@ -79,7 +79,7 @@ def test_tick_resumes_due_waits_and_abort(database_url: str, tmp_path: Path) -> 
     code, shown = _invoke("runs", "show", str(first), "--db", database_url, "--json")
     assert shown["status"] == "completed" and shown["steps"]["s4"]["executed"] == 7
     code, none_left = _invoke("abort", "--campaign", "C", "--db", database_url, "--json")
-    assert code == 0 and none_left == {"aborted": []}
+    assert code == 0 and none_left == {"aborted": [], "deactivated": False}
     code, both = _invoke("abort", "1", "--campaign", "C", "--db", database_url, "--json")
     assert code == 1 and "either" in both["error"]
 
