@@ -2,11 +2,16 @@
 
 Nothing is recorded per person and step for this: the trace walks the campaigns' flows
 and matches the person's activities of the run (``run_id``, ``campaign_id``, type and
-primary value) to the steps that wrote them, in order. An Execute Campaign activity opens
-the child's level (Qualified, Reason, Depth), a Remove from Flow activity naming the call
-chain ends the person's run. A step that wrote nothing (Do Nothing, no change, a skipped
-person) shows no activity. My Token values are resolved again for each executed step in
-the same context chain the engine used (TOK-19..22), with their provenance.
+primary value) to the steps that wrote them, in order. Activities written later, at
+delivery — Send Email (6, MAIL-9) and Call Webhook (110, HOOK-5) with the Change Data
+Values (13) of its response mappings (HOOK-6) — are not in step order: they are set apart
+and matched by the call path in their ``Step ID`` attribute (emails), or by campaign and
+webhook (webhooks run only at level 0 and carry no step id). An Execute Campaign
+activity opens the child's level (Qualified, Reason, Depth), a Remove from Flow activity
+naming the call chain ends the person's run. A step that wrote nothing (Do Nothing, no
+change, a skipped person) shows no activity. My Token values are resolved again for each
+executed step in the same context chain the engine used (TOK-19..22), with their
+provenance.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from kampanj.engine.delivery import WEBHOOK_SOURCE
 from kampanj.engine.execute import child_references, segment
 from kampanj.engine.frame import campaign_named
 from kampanj.engine.pinning import pinned
@@ -45,7 +51,8 @@ _WRITES: Mapping[StepType, tuple[frozenset[int], str | None]] = {
     StepType.SEND_EMAIL: (frozenset({A.SEND_EMAIL, A.EMAIL_BLOCKED}), None),
     StepType.SEND_ALERT: (frozenset({A.SEND_ALERT}), None),
     StepType.REQUEST_CAMPAIGN: (frozenset({A.REQUEST_CAMPAIGN}), None),
-    StepType.CALL_WEBHOOK: (frozenset({A.CALL_WEBHOOK, A.CHANGE_DATA_VALUE}), None),
+    # Written at delivery, out of step order: see `_Delivered`.
+    StepType.CALL_WEBHOOK: (frozenset(), None),
     StepType.DELETE_PERSON: (frozenset({A.DELETE_LEAD}), None),
     StepType.REMOVE_FROM_FLOW: (frozenset({A.REMOVE_FROM_FLOW}), None),
 }
@@ -54,9 +61,9 @@ _WRITES: Mapping[StepType, tuple[frozenset[int], str | None]] = {
 _MANY = 1_000
 _MOST = {  # activities one step writes for one person at most (ACT-4)
     StepType.REMOVE_FROM_FLOW: _MANY,
-    StepType.CALL_WEBHOOK: _MANY,
     StepType.CHANGE_PROGRAM_SUCCESS: 2,
 }
+_STEP_ID = "Step ID"  # the call path a delivered Send Email carries (MAIL-9, LEDG-1)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -136,10 +143,10 @@ class Trace:
 class _Cursor:
     """The person's activities of the run, consumed in id order."""
 
-    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, rows: Sequence[dict[str, Any]], delivered: _Delivered) -> None:
         self.rows = list(rows)
         self.position = 0
-        self.skipped: list[dict[str, Any]] = []
+        self.delivered = delivered
 
     def peek(self) -> dict[str, Any] | None:
         return self.rows[self.position] if self.position < len(self.rows) else None
@@ -152,6 +159,71 @@ class _Cursor:
     def rest(self) -> Iterator[dict[str, Any]]:
         while self.position < len(self.rows):
             yield self.take()
+
+
+class _Delivered:
+    """Activities written at delivery, each group a 6, or a 110 and its mapped 13s."""
+
+    def __init__(self, groups: list[list[dict[str, Any]]]) -> None:
+        self.groups = groups
+
+    def take(self, step: Step, call_path: str, campaign: Campaign) -> list[dict[str, Any]]:
+        """The oldest group ``step`` at ``call_path`` delivered, or nothing."""
+        for index, group in enumerate(self.groups):
+            if _delivered_by(step, call_path, campaign, group[0]):
+                return self.groups.pop(index)
+        return []
+
+    def rest(self) -> Iterator[dict[str, Any]]:
+        for group in self.groups:
+            yield from group
+
+
+def _split(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], _Delivered]:
+    """Step-order activities, and those written at delivery (MAIL-9, HOOK-5/6).
+
+    The mapped fields of a webhook call are written right after its 110, in the same
+    transaction, so they are the 13s with ``Source=Webhook`` that follow it.
+    """
+    in_order: list[dict[str, Any]] = []
+    groups: list[list[dict[str, Any]]] = []
+    call: list[dict[str, Any]] | None = None
+    for row in rows:
+        kind = row["activityTypeId"]
+        if kind == A.SEND_EMAIL and _STEP_ID in row["attributes"]:
+            groups.append([row])
+            call = None
+        elif kind == A.CALL_WEBHOOK:
+            call = [row]
+            groups.append(call)
+        elif (
+            call is not None
+            and kind == A.CHANGE_DATA_VALUE
+            and row["attributes"].get("Source") == WEBHOOK_SOURCE
+        ):
+            call.append(row)
+        else:
+            in_order.append(row)
+            call = None
+    return in_order, _Delivered(groups)
+
+
+def _delivered_by(step: Step, call_path: str, campaign: Campaign, head: Mapping[str, Any]) -> bool:
+    if head["campaignId"] != campaign.id:
+        return False
+    step_id: str | None = head["attributes"].get(_STEP_ID)
+    if step.type is StepType.SEND_EMAIL:
+        return head["activityTypeId"] == A.SEND_EMAIL and step_id == call_path
+    if step.type is not StepType.CALL_WEBHOOK or head["activityTypeId"] != A.CALL_WEBHOOK:
+        return False
+    if step_id is not None:
+        return step_id == call_path
+    names = {
+        fold(str(params["webhook"]))
+        for params in [step.params, *({**step.params, **c.params} for c in step.choices)]
+        if params.get("webhook") is not None
+    }
+    return not names or fold(str(head["primaryAttributeValue"] or "")) in names
 
 
 def build_trace(
@@ -183,10 +255,12 @@ def build_trace(
         system=SystemFacts(now=row["started_at"] or row["created_at"]),
         overrides=overrides,
     )
-    cursor = _Cursor(rows)
+    in_order, delivered = _split(rows)
+    cursor = _Cursor(in_order, delivered)
     top = TraceCall(campaign_id=campaign.id, campaign=campaign.name, depth=0)
     _walk(top, context, (), cursor, definitions, fields)
-    return Trace(run_id=run_id, person_id=person_id, top=top, unmatched=list(cursor.rest()))
+    unmatched = sorted([*cursor.rest(), *delivered.rest()], key=lambda r: int(r["id"]))
+    return Trace(run_id=run_id, person_id=person_id, top=top, unmatched=unmatched)
 
 
 def _activity(row: Any) -> dict[str, Any]:
@@ -226,6 +300,7 @@ def _walk(
             and _wrote(step, campaign, row, fields)
         ):
             traced.activities.append(cursor.take())
+        traced.activities += cursor.delivered.take(step, traced.call_path, campaign)
         if traced.activities:
             traced.tokens = _tokens(step, context)
         if step.type is StepType.REMOVE_FROM_FLOW and any(
