@@ -2,8 +2,9 @@
 
 ``validate`` looks at a complete state — the caller merges stored and incoming
 definitions first — and returns every problem it finds, never stopping at the first.
-Each finding has a VAL-5 code (plus ``DUPLICATE_NAME``, ``DUPLICATE_KEY`` and a few
-shape codes where VAL-5 has none), the campaign, a location inside the object in
+Each finding has a VAL-5 code (plus ``DUPLICATE_NAME``, ``DUPLICATE_KEY``, a few shape
+codes where VAL-5 has none, and the ``TOKEN_TYPE_MISMATCH`` warning for token values a
+step will refuse at run time, FLOW-5/6), the campaign, a location inside the object in
 finding vocabulary (``smartList.filters[3]``, ``flow.s2.choices[1]``), a message that
 says what to change, and the file and line when a ``SourceMap`` is given.
 
