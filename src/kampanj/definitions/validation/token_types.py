@@ -33,6 +33,16 @@ CODE = "TOKEN_TYPE_MISMATCH"
 _MAX_RENDERINGS = 256  # beyond this many sample combinations the check gives up
 _MAX_CHAINS = 32  # context chains looked at per campaign (EXE-14 keeps them few anyway)
 
+# Token-bearing parameters whose value has a type (TOK-13), and what a choice may change
+# that the inherited value is then measured against.
+_TOKEN_PARAMS: dict[StepType, tuple[str, ...]] = {
+    StepType.CHANGE_DATA_VALUE: ("newValue",),
+    StepType.CHANGE_SCORE: ("change",),
+    StepType.WAIT: ("token", "offsetDays"),
+}
+_MEASURED_BY = {"newValue": "attribute"}
+
+
 # What a system token looks like (TOK-7); links are URLs under publicBaseUrl.
 _SYSTEM_SAMPLES: dict[str, tuple[str, str]] = {
     "date": ("MMM dd, yyyy", "Aug 08, 2013"),
@@ -117,14 +127,6 @@ def _branches(
                 if name in own or (where != location and _MEASURED_BY.get(name, "") in own)
             )
             yield where, step.type, dict(merged), checked
-
-
-_TOKEN_PARAMS: dict[StepType, tuple[str, ...]] = {
-    StepType.CHANGE_DATA_VALUE: ("newValue",),
-    StepType.CHANGE_SCORE: ("change",),
-    StepType.WAIT: ("token", "offsetDays"),
-}
-_MEASURED_BY = {"newValue": "attribute"}
 
 
 def _target(
