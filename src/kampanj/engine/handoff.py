@@ -150,6 +150,8 @@ def settled_runs(connection: Connection) -> list[int]:
 
 WINDOW = 100
 """Queued runs looked at per pass, oldest first; later ones wait for the next pass."""
+WINDOW_PEOPLE = 2_000
+"""…and no more runs than these people fill (at least one run)."""
 
 
 def startable(connection: Connection) -> list[int]:
@@ -170,30 +172,42 @@ def startable(connection: Connection) -> list[int]:
     )
     for run_id, person_id in connection.execute(members):
         people[run_id].add(person_id)
-    # Per person of those runs, the oldest running run they are still active in
-    # (ix_run_member_person).
-    queued_people = select(run_member.c.person_id).where(run_member.c.run_id.in_(oldest))
-    busy: dict[int, int] = {
-        int(row[0]): int(row[1])
-        for row in connection.execute(
+    window: list[int] = []
+    persons: set[int] = set()
+    for run_id in oldest:
+        if window and len(persons) + len(people[run_id]) > WINDOW_PEOPLE:
+            break
+        window.append(run_id)
+        persons |= people[run_id]
+    busy = _busy(connection, sorted(persons))
+    ahead: set[int] = set()  # people in an earlier queued run, started or not
+    chosen: list[int] = []
+    for run_id in window:  # a run nobody is left in (all completed at once) starts too
+        mine = people[run_id]
+        if not mine & ahead and all(busy.get(p, run_id) >= run_id for p in mine):
+            chosen.append(run_id)
+        ahead |= mine
+    return chosen
+
+
+def _busy(connection: Connection, persons: Sequence[int]) -> dict[int, int]:
+    """Per person, the oldest running run they are still active in. The people are bound
+    as a list, so each is an index probe (ix_run_member_person) whatever the statistics
+    say about run_member (a fresh 200,000-person cohort may not be analysed yet)."""
+    busy: dict[int, int] = {}
+    for start in range(0, len(persons), 500):
+        statement = (
             select(run_member.c.person_id, func.min(run_member.c.run_id))
             .join(run, run.c.id == run_member.c.run_id)
             .where(
-                run_member.c.person_id.in_(queued_people),
+                run_member.c.person_id.in_(persons[start : start + 500]),
                 run_member.c.state == MemberState.ACTIVE.value,
                 run.c.status == RunStatus.RUNNING.value,
             )
             .group_by(run_member.c.person_id)
         )
-    }
-    ahead: set[int] = set()  # people in an earlier queued run, started or not
-    chosen: list[int] = []
-    for run_id in oldest:  # a run nobody is left in (all completed at once) starts too
-        persons = people[run_id]
-        if not persons & ahead and all(busy.get(p, run_id) >= run_id for p in persons):
-            chosen.append(run_id)
-        ahead |= persons
-    return chosen
+        busy.update((int(person), int(run_id)) for person, run_id in connection.execute(statement))
+    return busy
 
 
 def start_queued(database: Database, clock: Clock, handoff: Handoff) -> list[int]:

@@ -122,7 +122,16 @@ def run_chunk(
 
 def _complete(database: Database, clock: Clock, run_id: int, lease_name: str, owner: str) -> None:
     """After a chunk: complete the run if nobody is left in it (GEN-6), under the run row
-    lock so exactly one finisher does; the chunk's lease goes in the same transaction."""
+    lock so exactly one finisher does; the chunk's lease goes in the same transaction.
+
+    Each finisher reads after its own last step committed, so the last of several finishing
+    at once sees nobody left; the others skip the run row lock, which would otherwise wait
+    for every step transaction of the run in flight and hold up the ones behind it."""
+    with database.read() as connection:
+        left = members_left(connection, run_id)
+    if left:
+        leases.release(database, lease_name, owner)
+        return
     with database.begin() as connection:
         if still_running(connection, run_id) and not members_left(connection, run_id):
             set_status(connection, run_id, RunStatus.COMPLETED, clock.now())
