@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from smartlist_world import (
@@ -23,14 +25,19 @@ from smartlist_world import (
     reference_filter,
     write,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from kampanj.model.activities import StandardActivity
+from kampanj.model.fields import FieldRegistry
 from kampanj.model.smartlists import Condition, FilterMatchType, Rule, SmartListRules
-from kampanj.smartlist.catalogue import TIME_FRAMES
-from kampanj.smartlist.compiler import compile_rules, members_query
-from kampanj.smartlist.context import CompileContext
+from kampanj.smartlist.catalogue import TIME_FRAMES, Catalogue
+from kampanj.smartlist.compiler import compile_rules, count_query, members_query
+from kampanj.smartlist.conditions import Moment
+from kampanj.smartlist.context import CompileContext, References
+from kampanj.smartlist.evaluation import prepare_set_query
 from kampanj.smartlist.explain import explain_rules
 from kampanj.store.database import Database
+from kampanj.store.registry import person_table
 
 EXAMPLES = int(os.environ.get("KAMPANJ_SMARTLIST_EXAMPLES", "60"))
 
@@ -283,6 +290,7 @@ def test_compiled_smart_list_selects_what_the_reference_selects(
     singles = [SmartListRules(filters=(f,)) for rules in many for f in rules.filters]
     with database.begin() as connection:
         write(connection, ctx, list_id, world)
+        prepare_set_query(connection)  # the settings `count` and `members` run with
         for rules in [*many, *singles]:
             compiled = compile_rules(rules, ctx)
             assert compiled.valid, compiled.problems
@@ -304,3 +312,101 @@ def _prepared(database: Database) -> tuple[CompileContext, int]:
     if key not in _PREPARED:
         _PREPARED[key] = prepare(database)
     return _PREPARED[key]
+
+
+# Person sets OR-ed together (SL-4, SL-22, SL-23): 1 = visited a pricing page in the past
+# 30 days (persons 1, 2, 5), 2 = opened an email at least twice in the past 60 days (2, 3;
+# person 4 opened once), 3 = member of VIP (4, 6), 4 = Lead Score at least 50 (1, 3, 4, 7).
+SET_FILTERS = (
+    Rule(
+        name="Visited Web Page",
+        primary=Condition(name="Web Page", operator="contains", values=("pricing",)),
+    ),
+    Rule(
+        name="Opened Email",
+        constraints=(
+            Condition(name="Date of Activity", operator="in past", values=("60 days",)),
+            Condition(name="Min. Number of Times", operator="at least", values=(2,)),
+        ),
+    ),
+    Rule(name="Member of List", operator="in", values=("vip",)),
+    Rule(name="Lead Score", operator="at least", values=(50,)),
+)
+
+
+def _set_world() -> World:
+    def act(n: int, person: int, type_id: StandardActivity, days: int, page: str | None) -> Act:
+        return Act(n, person, int(type_id), NOW - timedelta(days=days), page)
+
+    visit, opened = StandardActivity.VISIT_WEBPAGE, StandardActivity.OPEN_EMAIL
+    return World(
+        people=[
+            Person(i, None, 60 if i in (1, 3, 4, 7) else 10, None, NOW, None) for i in range(1, 9)
+        ],
+        activities=[
+            act(1, 1, visit, 1, "/pricing"),
+            act(2, 2, visit, 3, "/Pricing/plans"),
+            act(3, 5, visit, 29, "/PRICING"),
+            act(4, 8, visit, 60, "/pricing"),  # outside the 30-day window
+            act(5, 2, opened, 1, None),
+            act(6, 2, opened, 50, None),
+            act(7, 3, opened, 2, None),
+            act(8, 3, opened, 3, None),
+            act(9, 4, opened, 5, None),
+            act(10, 6, opened, 61, None),
+            act(11, 6, opened, 62, None),  # both outside the 60-day window
+        ],
+        list_members={4, 6},
+    )
+
+
+@pytest.mark.parametrize(
+    ("logic", "expected"),
+    [
+        ("1 or 2 or 3 or 4", [1, 2, 3, 4, 5, 6, 7]),
+        ("not (1 or 2 or 3) and 4", [7]),
+        ("(1 and 4) or 2 or not 3", [1, 2, 3, 5, 7, 8]),
+        ("4 and (1 or 2) and not 3", [1, 3]),
+        ("not (1 or 3) and (2 or 4 or 2)", [3, 7]),
+        ("(1 or 2) and (3 or 1) and (4 or not 4)", [1, 2, 5]),
+    ],
+)
+def test_sets_or_ed_together_select_what_the_reference_selects(
+    database: Database, logic: str, expected: list[int]
+) -> None:
+    """OR-ed activity and membership filters become one set (one IN over a UNION on
+    PostgreSQL, the separate forms on SQLite); NOT and AND around it apply to the whole."""
+    ctx, list_id = _prepared(database)
+    world = _set_world()
+    rules = SmartListRules(
+        filters=SET_FILTERS, match_type=FilterMatchType.ADVANCED, advanced_logic=logic
+    )
+    assert reference_members(rules, world) == expected
+    compiled = compile_rules(rules, ctx)
+    assert compiled.valid, compiled.problems
+    with database.begin() as connection:
+        write(connection, ctx, list_id, world)
+        prepare_set_query(connection)
+        assert list(connection.execute(members_query(compiled, ctx)).scalars()) == expected
+        assert connection.execute(count_query(compiled, ctx)).scalar_one() == len(expected)
+
+
+def test_or_ed_sets_compile_to_one_union_on_postgresql() -> None:
+    """``1 or 2 or 3``: one ``person.id IN (… UNION …)`` on PostgreSQL (the visits' two
+    value-index branches, the grouped opens, the list members); SQLite keeps its forms."""
+    ctx = CompileContext(
+        catalogue=Catalogue.standard(),
+        person=person_table(FieldRegistry.standard()),
+        moment=Moment(now=NOW, zone=ZoneInfo("UTC")),
+        references=References(static_lists={("default", "vip"): 1}),
+    )
+    rules = SmartListRules(
+        filters=SET_FILTERS[:3], match_type=FilterMatchType.ANY, advanced_logic=None
+    )
+    statement = count_query(compile_rules(rules, ctx), ctx)
+    pg = str(statement.compile(dialect=postgresql.dialect()))
+    assert pg.count("person.id IN") == 1
+    assert pg.count(" UNION ") == 3 and "UNION ALL" not in pg
+    lite = str(statement.compile(dialect=sqlite.dialect()))
+    assert lite.count("person.id IN") == 2 and "UNION" not in lite
+    assert "count(*) AS count_2" in lite  # SQLite's correlated count for Min. Number ≥ 2

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Connection,
     Float,
+    Select,
     cast,
     func,
     literal_column,
@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from kampanj.model.activities import ActivityTypeDef
 from kampanj.model.smartlists import Condition, Rule
-from kampanj.smartlist.backends import per_backend
+from kampanj.smartlist.backends import PersonSet
 from kampanj.smartlist.catalogue import (
     DATE_OF_ACTIVITY,
     DEFAULT_ACTIVITY_WINDOW,
@@ -143,10 +143,10 @@ def value_split() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return size <= limit, size > limit
 
 
-def _split_rows(plan: ActivityPlan) -> CompoundSelect[Any]:
+def _split_rows(plan: ActivityPlan) -> tuple[Select[Any], Select[Any]]:
     """``person_id`` of the matching rows as short-value and long-value branches."""
     short, long = value_split()
-    return union_all(
+    return (
         select(activity.c.person_id).where(*plan.where, short),
         select(activity.c.person_id).where(*plan.where, long),
     )
@@ -163,7 +163,8 @@ def _has_activity(plan: ActivityPlan, ctx: CompileContext) -> ColumnElement[bool
     plain = ctx.person_in(activity.c.person_id, *plan.where)
     if ctx.placement is Placement.PERSON or not plan.value_only:
         return plain
-    return per_backend(sqlite=plain, default=ctx.person.c.id.in_(_split_rows(plan)))
+    rows = select(activity.c.person_id).where(*plan.where)
+    return PersonSet(ctx.person.c.id, _split_rows(plan), sqlite=ctx.person.c.id.in_(rows))
 
 
 def _window_inside(test: TemporalTest, since: datetime) -> bool:
@@ -252,11 +253,11 @@ def compile_activity(rule: Rule, entry: CatalogueEntry, ctx: CompileContext) -> 
         .having(func.count() >= plan.minimum)
     )
     if plan.value_only:
-        rows = _split_rows(plan).subquery()
+        rows = union_all(*_split_rows(plan)).subquery()
         frequent = (
             select(rows.c.person_id).group_by(rows.c.person_id).having(func.count() >= plan.minimum)
         )
-    return per_backend(sqlite=counted, default=ctx.person.c.id.in_(frequent))
+    return PersonSet(ctx.person.c.id, (frequent,), sqlite=counted)
 
 
 def explain_activity(

@@ -25,6 +25,7 @@ from kampanj.model.smartlists import FilterMatchType, Rule, SmartListRules
 from kampanj.smartlist import compile_activities as activities
 from kampanj.smartlist import compile_fields as fields
 from kampanj.smartlist import compile_membership as membership
+from kampanj.smartlist.backends import merge_sets
 from kampanj.smartlist.catalogue import (
     MEMBER_OF_LIST,
     MEMBER_OF_PROGRAM,
@@ -250,7 +251,7 @@ def _compile(
         tree,
         predicates,
         both=lambda parts: and_(*parts),
-        either=lambda parts: or_(*parts),
+        either=lambda parts: or_(*merge_sets(parts)),
         negate=not_,
     )
     return CompiledSmartList(

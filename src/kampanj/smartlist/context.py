@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Table, exists, select
 
 from kampanj.model.account import Definitions
 from kampanj.model.smartlists import SmartList, Value
+from kampanj.smartlist.backends import PersonSet
 from kampanj.smartlist.catalogue import Catalogue, ConditionSpec, match_key, value_problem
 from kampanj.smartlist.conditions import Moment
 
@@ -25,9 +26,9 @@ class Placement(StrEnum):
     """Where the compiled predicate will run, which decides the subquery form."""
 
     SET = "set"
-    """Over the whole ``person`` table: uncorrelated ``IN`` subqueries, each scanned once
-    through the ``(activity_type_id, activity_date, …)`` covering index and hashed
-    (``Min. Number of Times`` ≥ 2 stays a correlated count, see `compile_activity`)."""
+    """Over the whole ``person`` table: uncorrelated ``IN`` subqueries (`PersonSet`), each
+    scanned once through the ``(activity_type_id, activity_date, …)`` covering index (on
+    SQLite ``Min. Number of Times`` ≥ 2 stays a correlated count, see `compile_activity`)."""
     PERSON = "person"
     """Restricted to a few persons (triggers, explain): correlated ``EXISTS`` probes
     through the ``(person_id, activity_type_id, activity_date)`` index."""
@@ -125,7 +126,8 @@ class CompileContext:
         """True when the person has a row among ``where`` (``person_id`` its person column)."""
         if self.placement is Placement.PERSON:
             return exists().where(person_id == self.person.c.id, *where)
-        return self.person.c.id.in_(select(person_id).where(*where))
+        rows = select(person_id).where(*where)
+        return PersonSet(self.person.c.id, (rows,), sqlite=self.person.c.id.in_(rows))
 
 
 def checked_operator(
