@@ -18,17 +18,22 @@ It then measures
 * the single-person check a trigger runs (same list, ``Placement.PERSON``, one id),
 
 and prints one JSON line of figures, with the CPU calibration loop and the CPU share the
-hypervisor stole during the measurements (see ``bench/_machine.py``).
+hypervisor stole during the measurements (see ``bench/_machine.py``). ``count_cpu_s_median``
+is the CPU time the count itself used (the server process on PostgreSQL, when the server
+runs on this machine; this process on SQLite): on a shared machine the wall time of a count
+is mostly waiting for a CPU, its CPU time much less so.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -264,13 +269,16 @@ def main() -> None:
         compiled = compile_rules(RULES, ctx)
         assert compiled.valid, compiled.problems
         counts: list[float] = []
+        count_cpu: list[float] = []
         count = 0
         with database.read() as connection:
             prepare_set_query(connection)
+            cpu = _count_cpu_clock(connection)
             for _ in range(args.repeat):
-                tick = time.perf_counter()
+                tick, cpu_tick = time.perf_counter(), cpu()
                 count = connection.execute(count_query(compiled, ctx)).scalar_one()
                 counts.append(time.perf_counter() - tick)
+                count_cpu.append(cpu() - cpu_tick)
 
         probe_ctx = ctx.at(Placement.PERSON)
         probe = compile_rules(RULES, probe_ctx)
@@ -302,6 +310,7 @@ def main() -> None:
                 "count": count,
                 "count_s_median": round(statistics.median(counts), 3),
                 "count_s_runs": [round(c, 3) for c in counts],
+                "count_cpu_s_median": round(statistics.median(count_cpu), 3),
                 "person_check_ms_median": round(statistics.median(timings) * 1000, 3),
                 "person_check_ms_p95": round(
                     sorted(timings)[int(len(timings) * 0.95) - 1] * 1000, 3
@@ -312,6 +321,26 @@ def main() -> None:
             }
         )
     )
+
+
+def _count_cpu_clock(connection: Connection) -> Callable[[], float]:
+    """CPU seconds used so far by whoever runs the count: this process on SQLite, the
+    server process of ``connection`` on PostgreSQL (read from ``/proc``, so only for a
+    server on this machine; elsewhere the clock stays at 0). Unlike the wall time, this
+    hardly depends on how many other processes share the CPUs."""
+    if connection.dialect.name != "postgresql":
+        return time.process_time
+    stat = Path(f"/proc/{connection.execute(text('SELECT pg_backend_pid()')).scalar_one()}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def server_cpu() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return server_cpu
 
 
 def _kept_postgres(url: str) -> str:
