@@ -17,7 +17,7 @@ and the campaigns below, activates the trigger campaigns, then measures two phas
 Without ``--db``: SQLite in a temporary directory, ONE process — a producer thread records
 the events (``record_event(..., offer=False)``) and a consumer thread runs
 ``triggers.drain`` (dispatch in batches, micro-batched runs, ORD-5). With a PostgreSQL
-server URL: database ``kampanj_bench_triggers`` is created on it (and dropped at the end),
+server URL: database ``kampanj_bench_triggers_<pid>`` is created on it (dropped at the end),
 ``--workers`` ``kampanj worker`` processes consume ``--queue`` (``KAMPANJ_QUEUE_URL``;
 default Redis db 13, flushed before and after) and the producer sends a ``dispatch``
 message after an event, at most one per ``--nudge`` seconds (a worker's sweep does the
@@ -70,7 +70,7 @@ from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.synthetic import write_people_csv
 
-PG_DATABASE = "kampanj_bench_triggers"
+PG_DATABASE = f"kampanj_bench_triggers_{os.getpid()}"  # two runs at once never meet
 DEFAULT_QUEUE = "redis://127.0.0.1:6379/13"
 KAMPANJ = str(Path(sys.executable).parent / "kampanj")
 WARM_UP = 50
