@@ -334,3 +334,32 @@ def test_people_in_a_wait_are_not_requalified(database: Database, tmp_path: Path
         connection.execute(sa.text("update person set lead_score = 0 where id = :p"), {"p": person})
     tick(database, FixedClock(T0 + timedelta(days=1, minutes=1)))
     assert _moments(database) == [(person, "after wait")]
+
+
+def test_event_dates_without_an_offset_are_in_the_account_zone(
+    database: Database, tmp_path: Path
+) -> None:
+    """ACT-9, GEN-1: a datetime attribute without an offset is read in the account time
+    zone; one that is no date is refused and writes nothing."""
+    setup(database, tmp_path, ACTIVATION, "Trigger")
+    zone_dir = tmp_path / "zone"
+    zone_dir.mkdir()
+    settings = zone_dir / "settings.yaml"
+    settings.write_text("settings:\n  timezone: Europe/Stockholm\n", encoding="utf-8")
+    cli("apply", str(settings), "--db", database.url)
+    person = person_ids(database)[0]
+    recorded = record_event(
+        database,
+        CLOCK,
+        "Interesting Moment",
+        person_id=person,
+        attributes={"Date": "2026-03-02T10:00:00", "Description": "met"},
+    )
+    (row,) = [a for a in activities(database) if a["id"] == recorded.activity_id]
+    assert row["attributes"]["Date"] == "2026-03-02T09:00:00Z"  # CET is UTC+1 in March
+    before = activities(database)
+    with pytest.raises(UserError, match="takes a datetime"):
+        record_event(
+            database, CLOCK, "Interesting Moment", person_id=person, attributes={"Date": "soon"}
+        )
+    assert activities(database) == before
