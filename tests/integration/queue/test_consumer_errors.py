@@ -104,7 +104,8 @@ def test_a_worker_logs_database_errors_and_carries_on(
     assert len(logged) == 2 and all("retrying" in m for m in logged)
     with database.read() as connection:
         scores = connection.execute(sa.text("SELECT lead_score FROM person")).scalars().all()
-    assert sorted(scores) == [n + 1000 for n in range(1, 31)]  # the failed chunk message was put back
+    # The failed chunk message was put back and executed.
+    assert sorted(scores) == [n + 1000 for n in range(1, 31)]
 
 
 def _status(database: Database, run_id: int) -> str:
