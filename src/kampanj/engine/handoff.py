@@ -50,11 +50,25 @@ class Handoff:
     owner: str
     lease_ttl: timedelta
     resend_after: timedelta = RESEND_AFTER
+    queue_size: Callable[[], int] | None = None
+    """Messages waiting on the queue, when the queue can tell."""
 
-    def send(self, database: Database, clock: Clock, chunks: Sequence[tuple[int, int]]) -> int:
-        """Send the chunks nobody holds and no waiting message covers; how many were sent."""
+    def send(
+        self,
+        database: Database,
+        clock: Clock,
+        chunks: Sequence[tuple[int, int]],
+        *,
+        queue_empty: bool = False,
+    ) -> int:
+        """Send the chunks nobody holds and no waiting message covers (none does when the
+        queue is empty); how many were sent."""
         names = [leases.chunk_lease(run_id, chunk) for run_id, chunk in chunks]
-        free = set(leases.mark_sent(database, names, clock.now(), self.resend_after))
+        free = set(
+            leases.mark_sent(
+                database, names, clock.now(), self.resend_after, over_markers=queue_empty
+            )
+        )
         sent = 0
         for (run_id, chunk), name in zip(chunks, names, strict=True):
             if name in free:
@@ -122,6 +136,9 @@ def resend(database: Database, clock: Clock, handoff: Handoff) -> int:
     over the ledger; how many were sent."""
     now = clock.now()
     leases.purge_markers(database, now)
+    # With nothing on the queue, a live marker covers no message: the one it was set for
+    # was lost, e.g. taken by a worker that died before it took the chunk's lease.
+    empty = handoff.queue_size is not None and handoff.queue_size() == 0
     with database.read() as connection:
         pending = connection.execute(
             select(run_member.c.run_id, run_member.c.chunk)
@@ -133,9 +150,9 @@ def resend(database: Database, clock: Clock, handoff: Handoff) -> int:
             .distinct()
             .order_by(run_member.c.run_id, run_member.c.chunk)
         ).all()
-        held = leases.held_chunks(connection, now)
+        held = leases.held_chunks(connection, now, markers=not empty)
     lost = [(int(r), int(c)) for r, c in pending if (r, c) not in held]
-    return handoff.send(database, clock, lost)
+    return handoff.send(database, clock, lost, queue_empty=empty)
 
 
 def settled_runs(connection: Connection) -> list[int]:

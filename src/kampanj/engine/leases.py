@@ -87,10 +87,18 @@ def live_chunk_leases(connection: Connection, run_id: int, now: datetime) -> set
     return {int(name[len(prefix) :]) for name in connection.execute(statement).scalars()}
 
 
-def mark_sent(database: Database, names: Sequence[str], now: datetime, ttl: timedelta) -> list[str]:
-    """Of the chunk leases ``names``, those nobody holds and no earlier message waits for:
-    each gets a ``SENT`` marker until ``now + ttl``, in one transaction, and is returned for
-    its message to be sent (after the commit, so a worker finds the marker)."""
+def mark_sent(
+    database: Database,
+    names: Sequence[str],
+    now: datetime,
+    ttl: timedelta,
+    *,
+    over_markers: bool = False,
+) -> list[str]:
+    """Of the chunk leases ``names``, those nobody holds and no earlier message waits for
+    (``over_markers``: no message waits, the queue being empty): each gets a ``SENT`` marker
+    until ``now + ttl``, in one transaction, and is returned for its message to be sent
+    (after the commit, so a worker finds the marker)."""
     if not names:
         return []
     try:
@@ -99,12 +107,18 @@ def mark_sent(database: Database, names: Sequence[str], now: datetime, ttl: time
                 row.name: row
                 for start in range(0, len(names), 500)
                 for row in connection.execute(
-                    select(lease.c.name, lease.c.expires_at)
+                    select(lease.c.name, lease.c.owner, lease.c.expires_at)
                     .where(lease.c.name.in_(names[start : start + 500]))
                     .with_for_update()
                 )
             }
-            free = [n for n in names if n not in rows or rows[n].expires_at <= now]
+            free = [
+                n
+                for n in names
+                if n not in rows
+                or rows[n].expires_at <= now
+                or (over_markers and rows[n].owner == SENT)
+            ]
             taken = [n for n in free if n in rows]
             if taken:
                 connection.execute(
@@ -126,11 +140,15 @@ def mark_sent(database: Database, names: Sequence[str], now: datetime, ttl: time
         return []  # a racing sweep marked them first and sends them
 
 
-def held_chunks(connection: Connection, now: datetime) -> set[tuple[int, int]]:
-    """(run, chunk) of every chunk lease or ``SENT`` marker that has not expired."""
+def held_chunks(
+    connection: Connection, now: datetime, *, markers: bool = True
+) -> set[tuple[int, int]]:
+    """(run, chunk) of every chunk lease (and ``SENT`` marker) that has not expired."""
     statement = select(lease.c.name).where(
         lease.c.name.startswith("run:", autoescape=True), lease.c.expires_at > now
     )
+    if not markers:
+        statement = statement.where(lease.c.owner != SENT)
     held = set()
     for name in connection.execute(statement).scalars():
         _, run_id, _, chunk = name.split(":")

@@ -58,8 +58,10 @@ class WorkerIdentity:
     owner: str  # unique per worker process: host, pid, random suffix
     lease_ttl: timedelta
 
-    def handoff(self, enqueue: Enqueue) -> Handoff:
-        return Handoff(enqueue=enqueue, owner=self.owner, lease_ttl=self.lease_ttl)
+    def handoff(self, enqueue: Enqueue, queue_size: Callable[[], int] | None = None) -> Handoff:
+        return Handoff(
+            enqueue=enqueue, owner=self.owner, lease_ttl=self.lease_ttl, queue_size=queue_size
+        )
 
 
 def run_chunk(

@@ -66,7 +66,7 @@ class Consumer:
 
     @property
     def handoff(self) -> Handoff:
-        return self.worker.handoff(self.enqueue)
+        return self.worker.handoff(self.enqueue, self.queue.size)
 
     def run(self) -> None:
         """Consume and sweep until ``stop`` is set."""

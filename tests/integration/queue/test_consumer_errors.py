@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from kampanj.clock import SystemClock
 from kampanj.engine import worker as worker_module
 from kampanj.engine.batch import run_batch
-from kampanj.engine.handoff import hand_over
+from kampanj.engine.handoff import hand_over, resend
 from kampanj.queue import consumer as consumer_module
 from kampanj.queue.backends import open_queue
 from kampanj.queue.consumer import Consumer, new_identity
@@ -112,3 +112,33 @@ def _status(database: Database, run_id: int) -> str:
     with database.read() as connection:
         statement = sa.select(schema.run.c.status).where(schema.run.c.id == run_id)
         return str(connection.execute(statement).scalar_one())
+
+
+def test_a_message_lost_with_its_worker_is_sent_again_once_the_queue_is_empty(
+    database: Database, tmp_path: Path
+) -> None:
+    """LEDG-4: a worker took a chunk message and died before taking the chunk's lease: the
+    chunk's ``sent`` marker covers no message any more. While other messages wait, the sweep
+    leaves it (they may be that chunk's); once the queue is empty it sends it again."""
+    build(database.url, tmp_path, world=WORLD, people="email,leadScore\na@x.com,1\nb@x.com,2\n")
+    clock = SystemClock()
+    run_id = run_batch(database, clock, "Big", chunk_size=1, execute_now=False).result.run_id
+    queue = open_queue(f"sqlite:///{tmp_path / 'queue.db'}", database.url)
+    try:
+        worker = new_identity(60)
+        handoff = worker.handoff(
+            lambda r, c: queue.put({"kind": "chunk", "run": r, "chunk": c}), queue.size
+        )
+        hand_over(database, clock, run_id, handoff)
+        lost = queue.get()  # taken by a worker that died at once
+        assert lost == {"kind": "chunk", "run": run_id, "chunk": 0}
+        assert resend(database, clock, handoff) == 0  # chunk 1's message still waits
+        assert queue.get() == {"kind": "chunk", "run": run_id, "chunk": 1}
+        assert worker_module.run_chunk(database, clock, worker, run_id, 1) == "done"
+        assert resend(database, clock, handoff) == 1  # the queue is empty: chunk 0 again
+        assert resend(database, clock, handoff) == 0  # its message waits on the queue
+        assert queue.get() == lost
+        assert worker_module.run_chunk(database, clock, worker, run_id, 0) == "done"
+        assert _status(database, run_id) == "completed"
+    finally:
+        queue.close()
