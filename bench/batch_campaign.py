@@ -29,20 +29,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import resource
 import shutil
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _datasets import drop_database, in_child, pg_execute, pg_url, refresh_statistics
 from _machine import StealMeter, cpu_loop_seconds
 from batch_campaign_hand import HandCampaign, HandChild, run_hand
 from sqlalchemy import event, select
@@ -167,26 +167,6 @@ def peak_rss_mb() -> float:
 # --- databases -------------------------------------------------------------------------
 
 
-def _admin(url: str) -> sa.Engine:
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
-
-
-def _pg_execute(url: str, *statements: str) -> None:
-    admin = _admin(url)
-    with admin.connect() as connection:
-        for statement in statements:
-            connection.exec_driver_sql(statement)
-    admin.dispose()
-
-
-def _pg_url(url: str, name: str) -> str:
-    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(name: str) -> str:
-    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-
-
 def build(url: str, scratch: Path, people: int, seed: int, definitions: str) -> None:
     """Migrate, define the campaign(s), import ``people`` and refresh the statistics."""
     database = Database(url)
@@ -197,19 +177,8 @@ def build(url: str, scratch: Path, people: int, seed: int, definitions: str) -> 
     csv_path = write_people_csv(scratch / "people.csv", people, seed)
     import_people(database, csv_path, clock=FixedClock(NOW))
     csv_path.unlink()
-    with database.engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        autocommit.exec_driver_sql("VACUUM ANALYZE" if database.dialect != "sqlite" else "ANALYZE")
+    refresh_statistics(database)
     database.dispose()
-
-
-def _in_child(function: Callable[..., None], *arguments: Any) -> None:
-    """Run ``function`` in a forked process so its memory stays out of this one's peak."""
-    process = multiprocessing.get_context("fork").Process(target=function, args=arguments)
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise SystemExit(f"building the dataset failed (exit code {process.exitcode})")
 
 
 def prepare(
@@ -218,15 +187,17 @@ def prepare(
     """Two identical databases: (engine URL, hand script URL)."""
     if server is None:
         engine_url = f"sqlite:///{scratch / 'engine.db'}"
-        _in_child(build, engine_url, scratch, people, seed, definitions)
+        in_child(build, engine_url, scratch, people, seed, definitions)
         shutil.copyfile(scratch / "engine.db", scratch / "hand.db")
         return engine_url, f"sqlite:///{scratch / 'hand.db'}"
     hand = f"{PG_DATABASE}_hand"
-    _pg_execute(server, _drop(PG_DATABASE), _drop(hand), f'CREATE DATABASE "{PG_DATABASE}"')
-    engine_url = _pg_url(server, PG_DATABASE)
-    _in_child(build, engine_url, scratch, people, seed, definitions)
-    _pg_execute(server, f'CREATE DATABASE "{hand}" TEMPLATE "{PG_DATABASE}"')
-    return engine_url, _pg_url(server, hand)
+    pg_execute(
+        server, drop_database(PG_DATABASE), drop_database(hand), f'CREATE DATABASE "{PG_DATABASE}"'
+    )
+    engine_url = pg_url(server, PG_DATABASE)
+    in_child(build, engine_url, scratch, people, seed, definitions)
+    pg_execute(server, f'CREATE DATABASE "{hand}" TEMPLATE "{PG_DATABASE}"')
+    return engine_url, pg_url(server, hand)
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -388,7 +359,7 @@ def databases(
             yield prepare(server, Path(scratch), people, seed, definitions)
         finally:
             if server is not None:
-                _pg_execute(server, _drop(PG_DATABASE), _drop(f"{PG_DATABASE}_hand"))
+                pg_execute(server, drop_database(PG_DATABASE), drop_database(f"{PG_DATABASE}_hand"))
 
 
 def main() -> None:

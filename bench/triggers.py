@@ -37,7 +37,6 @@ import argparse
 import cProfile
 import io
 import json
-import multiprocessing
 import os
 import pstats
 import random
@@ -57,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _datasets import drop_database, in_child, pg_execute, pg_url, refresh_statistics
 from _machine import StealMeter, cpu_loop_seconds
 from sqlalchemy import event as sa_event
 
@@ -127,18 +127,6 @@ REFERRER_WEIGHTS = (60, 35, 5)
 # --- databases -------------------------------------------------------------------------
 
 
-def _pg_execute(url: str, *statements: str) -> None:
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for statement in statements:
-            connection.exec_driver_sql(statement)
-    admin.dispose()
-
-
-def _drop(name: str) -> str:
-    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-
-
 def build(url: str, scratch: Path, people: int, seed: int) -> None:
     """Migrate, define and activate the campaigns, import ``people``, refresh statistics."""
     database = Database(url)
@@ -151,18 +139,8 @@ def build(url: str, scratch: Path, people: int, seed: int) -> None:
     csv_path.unlink()
     for name in ACTIVE:
         activate(database, SystemClock(), name)
-    with database.engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        autocommit.exec_driver_sql("VACUUM ANALYZE" if database.dialect != "sqlite" else "ANALYZE")
+    refresh_statistics(database)
     database.dispose()
-
-
-def _in_child(function: Callable[..., None], *arguments: Any) -> None:
-    process = multiprocessing.get_context("fork").Process(target=function, args=arguments)
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise SystemExit(f"building the dataset failed (exit code {process.exitcode})")
 
 
 @contextmanager
@@ -170,16 +148,16 @@ def database_url(server: str | None, people: int, seed: int) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="kampanj-bench-triggers-") as scratch:
         if server is None:
             url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-            _in_child(build, url, Path(scratch), people, seed)
+            in_child(build, url, Path(scratch), people, seed)
             yield url
             return
-        _pg_execute(server, _drop(PG_DATABASE), f'CREATE DATABASE "{PG_DATABASE}"')
-        url = sa.make_url(server).set(database=PG_DATABASE).render_as_string(hide_password=False)
+        pg_execute(server, drop_database(PG_DATABASE), f'CREATE DATABASE "{PG_DATABASE}"')
+        url = pg_url(server, PG_DATABASE)
         try:
-            _in_child(build, url, Path(scratch), people, seed)
+            in_child(build, url, Path(scratch), people, seed)
             yield url
         finally:
-            _pg_execute(server, _drop(PG_DATABASE))
+            pg_execute(server, drop_database(PG_DATABASE))
 
 
 # --- load ------------------------------------------------------------------------------
