@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,19 @@ def dump_tables(url: str) -> dict[str, Any]:
             return tables
     finally:
         database.dispose()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def kampanj_command() -> list[str]:
+    """The argv prefix that runs this environment's `kampanj` in a subprocess."""
+    script = Path(sys.executable).with_name("kampanj")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from kampanj.cli.app import main; main()"]

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,6 +31,7 @@ from kampanj.clock import FixedClock
 from kampanj.engine.tick import tick
 from kampanj.model.activities import StandardActivity
 from kampanj.store.database import Database
+from testsupport import free_port, kampanj_command
 
 DEADLINE_SECONDS = 120.0  # generous: the machine may be loaded
 POLL_SECONDS = 0.1
@@ -85,20 +84,6 @@ folders:
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _kampanj() -> list[str]:
-    script = Path(sys.executable).with_name("kampanj")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from kampanj.cli.app import main; main()"]
-
-
 def poll(what: str, probe: Callable[[], T | None]) -> T:
     """``probe()`` once it returns something other than None; fails after the deadline."""
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -119,10 +104,19 @@ def server_log(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(database_url: str, server_log: Path) -> Iterator[str]:
     """`kampanj serve` with its in-process worker; yields the base URL once it answers."""
-    port = _free_port()
+    port = free_port()
     log = server_log.open("w+b")
     process = subprocess.Popen(
-        [*_kampanj(), "serve", "--db", database_url, "--port", str(port), "--tick-seconds", "0.2"],
+        [
+            *kampanj_command(),
+            "serve",
+            "--db",
+            database_url,
+            "--port",
+            str(port),
+            "--tick-seconds",
+            "0.2",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,33 +18,20 @@ from typer.testing import CliRunner
 from kampanj.cli.app import app
 from kampanj.cli.serve import Ticker
 from kampanj.store.database import Database
+from testsupport import free_port, kampanj_command
 
 runner = CliRunner()
 READY_WITHIN_SECONDS = 120.0  # a loaded shared machine starts Python slowly
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _kampanj() -> list[str]:
-    script = Path(sys.executable).with_name("kampanj")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from kampanj.cli.app import main; main()"]
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A running `kampanj serve` (API only); yields its base URL once /openapi.json answers."""
-    port = _free_port()
+    port = free_port()
     output = (tmp_path / "serve.log").open("w+b")  # a file never fills up like a pipe
     process = subprocess.Popen(
         [
-            *_kampanj(),
+            *kampanj_command(),
             "serve",
             "--db",
             database_url,
