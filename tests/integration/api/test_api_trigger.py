@@ -40,7 +40,8 @@ def test_request_with_duplicates_unknown_leads_and_ignored_tokens(api: Api) -> N
 
 
 def test_request_refusals(api: Api) -> None:
-    """API-17 order: 1013 unknown, 1003 not requestable, 701 no leads, 1003 over 100; 603 role."""
+    """API-17 order: 1013 unknown, 1003 not requestable, 701 no leads, 1003 over 100 leads or
+    tokens or malformed tokens; 603 role."""
     ids = api.ids("campaign")
     path = "/rest/v1/campaigns/{}/trigger.json"
     one = {"input": {"leads": [{"id": 1}]}}
@@ -49,6 +50,12 @@ def test_request_refusals(api: Api) -> None:
     assert error_code(api.post(path.format(ids["Register"]), {"input": {"leads": []}})) == "701"
     many = {"input": {"leads": [{"id": i} for i in range(1, 102)]}}
     assert error_code(api.post(path.format(ids["Register"]), many)) == "1003"
+    tokens = [{"name": "{{my.Points}}", "value": "+1"}] * 101
+    over = {"input": {"leads": [{"id": 1}], "tokens": tokens}}
+    assert error_code(api.post(path.format(ids["Register"]), over)) == "1003"
+    assert error_code(api.post(path.format(999), over)) == "1013"  # the campaign comes first
+    malformed = {"input": {"leads": [{"id": 1}], "tokens": {"name": "x"}}}
+    assert error_code(api.post(path.format(ids["Register"]), malformed)) == "1003"
     writer = api.token("writer", Role.READ_WRITE)
     assert error_code(api.post(path.format(ids["Register"]), one, token=writer)) == "603"
 
