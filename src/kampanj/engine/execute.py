@@ -212,9 +212,7 @@ def call(
     _write_activities(connection, env, child, depth, parent_context, at_depth)
     qualified = select(call_member.c.person_id).where(*at_depth, call_member.c.state == ACTIVE)
     if connection.execute(select(qualified.exists())).scalar():
-        qualify.upsert_membership_of(
-            connection, campaign_id=child.id, persons=qualified.distinct(), now=now
-        )
+        qualify.record_membership_of(connection, campaign_id=child.id, persons=qualified, now=now)
         run_child(
             connection,
             flow,

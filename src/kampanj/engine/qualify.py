@@ -21,13 +21,11 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kampanj.engine.runs import MemberState
-from kampanj.engine.steps.base import insert_new
 from kampanj.model.campaigns import QualificationRule, QualificationRuleType, QualificationUnit
 from kampanj.smartlist.compiler import CompiledSmartList
 from kampanj.smartlist.context import CompileContext
@@ -114,35 +112,10 @@ def record_membership(
 def record_membership_of(
     connection: Connection, *, campaign_id: int, persons: Select[Any], now: datetime
 ) -> None:
-    """``persons`` (a SELECT of distinct person ids) become or stay members (CMP-20, EXE-11)."""
-    cohort = persons.subquery("qualified")
-    connection.execute(
-        update(campaign_member)
-        .where(
-            campaign_member.c.campaign_id == campaign_id,
-            campaign_member.c.person_id.in_(select(cohort.c.person_id)),
-        )
-        .values(updated_at=now)
-    )
-    stamp = literal(now, campaign_member.c.created_at.type)
-    new = select(
-        literal(campaign_id).label("campaign_id"),
-        cohort.c.person_id,
-        stamp.label("created_at"),
-        stamp.label("updated_at"),
-    )
-    # The members that exist were refreshed above; the insert skips them by primary key.
-    insert_new(
-        connection, campaign_member, ["campaign_id", "person_id", "created_at", "updated_at"], new
-    )
-
-
-def upsert_membership_of(
-    connection: Connection, *, campaign_id: int, persons: Select[Any], now: datetime
-) -> None:
-    """Like `record_membership_of` in one statement; ``persons`` must not repeat a person
-    (PostgreSQL refuses to update one row twice in an upsert)."""
-    cohort = persons.subquery("qualified")
+    """``persons`` (a SELECT of person ids) become or stay members (CMP-20, EXE-11): one
+    upsert — new members get ``created_at``, existing ones a fresh ``updated_at``. Ids are
+    made distinct here: PostgreSQL refuses to update one row twice in an upsert."""
+    cohort = persons.distinct().subquery("qualified")
     stamp = literal(now, campaign_member.c.created_at.type)
     new = select(
         literal(campaign_id).label("campaign_id"),
