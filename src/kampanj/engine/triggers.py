@@ -484,6 +484,8 @@ def _candidates(
             found.append((*target, REQUESTED_TRIGGER, RunKind.REQUESTED))
     else:
         for armed in index.by_type.get(fired.activity_type_id, ()):
+            if _expired_at(armed.campaign, fired):
+                continue
             names = armed.compiled.triggers.matching(fired)
             if names:
                 found.append((armed.campaign, armed.compiled, names[0], RunKind.TRIGGER))
@@ -506,6 +508,13 @@ def _candidates(
             )
         )
     return kept
+
+
+def _expired_at(item: Campaign, fired: Activity) -> bool:
+    """CMP-22: an activity at or after ``expiresAt`` no longer fires the campaign, even
+    before a tick has deactivated it."""
+    expires = item.schedule.expires_at
+    return expires is not None and fired.activity_date >= expires
 
 
 def _passing(

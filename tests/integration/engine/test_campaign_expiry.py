@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from triggersupport import T0, person_ids, runs, setup
 
 from kampanj.clock import FixedClock
+from kampanj.engine import triggers
 from kampanj.engine.events import record_event
 from kampanj.engine.tick import tick
+from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
 
@@ -63,3 +66,38 @@ def _id(database: Database, name: str) -> int:
         (found,) = [c.id for c in read_definitions(connection).campaigns if c.name == name]
     assert found is not None
     return found
+
+
+def test_an_activity_at_or_after_expires_at_does_not_fire_it(
+    database: Database, tmp_path: Path
+) -> None:
+    """CMP-22: the dispatcher compares the activity's date with ``expiresAt``, so an
+    activity at (or after) that instant fires nothing even while no tick has deactivated
+    the campaign yet; one a moment before still fires it."""
+    setup(database, tmp_path, EXPIRING, "Expiring", "Lasting")
+    a, b = person_ids(database)[:2]
+    expires = T0 + timedelta(days=1)
+    offered_at = FixedClock(expires + timedelta(minutes=5))  # no tick ran in between
+    record_event(database, offered_at, "Visit Webpage", person_id=a, at=expires, offer=False)
+    record_event(
+        database,
+        offered_at,
+        "Visit Webpage",
+        person_id=b,
+        at=expires - timedelta(seconds=1),
+        offer=False,
+    )
+    triggers.drain(database, offered_at)
+    assert _active(database) == {"Expiring": True, "Lasting": True}
+    fired = {(r["campaign_id"], p) for r in runs(database) for p in _persons(database, r["id"])}
+    expiring, lasting = _id(database, "Expiring"), _id(database, "Lasting")
+    assert fired == {(expiring, b), (lasting, a), (lasting, b)}
+
+
+def _persons(database: Database, run_id: int) -> list[int]:
+    with database.read() as connection:
+        return sorted(
+            connection.execute(
+                sa.select(schema.run_member.c.person_id).where(schema.run_member.c.run_id == run_id)
+            ).scalars()
+        )
