@@ -19,6 +19,7 @@ from kampanj.cli.common import (
     print_json,
 )
 from kampanj.cli.findings_view import print_findings
+from kampanj.clock import clock_from_env
 from kampanj.definitions.findings import Finding, Severity, count, findings_summary
 from kampanj.errors import DefinitionError
 from kampanj.model.account import Definitions
@@ -48,7 +49,7 @@ def lint_command(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
 ) -> None:
     """Check definitions (merged over the stored ones, if a database exists); writes nothing."""
-    _, findings = check(paths, _stored_definitions(db))
+    _, findings = check(paths, _stored_definitions(db), clock=clock_from_env())
     failed = count(findings, Severity.ERROR) > 0 or (
         strict and count(findings, Severity.WARNING) > 0
     )
@@ -74,7 +75,7 @@ def apply_command(
     """Validate definitions and write them in one transaction: all or nothing (VAL-3)."""
     database = open_database(db)
     try:
-        applied = apply_paths(database, paths, force=force)
+        applied = apply_paths(database, paths, force=force, clock=clock_from_env())
     except DefinitionError as refused:
         _print_refusal(refused.findings, as_json=as_json)
         raise typer.Exit(code=1) from None

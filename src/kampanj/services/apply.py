@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kampanj.clock import Clock
+from kampanj.clock import Clock, SystemClock
 from kampanj.definitions.findings import Finding, Severity, count, findings_summary
 from kampanj.definitions.loader import LoadedDefinitions, load_paths
 from kampanj.definitions.validate import validate
+from kampanj.definitions.validation.schedules import check_expires_at_lead_time
 from kampanj.errors import DefinitionError
 from kampanj.model.account import Definitions
 from kampanj.store.database import Database
 from kampanj.store.definitions_repo import (
     ApplyReport,
     apply_definitions,
-    merge,
+    plan_merge,
     read_definitions,
 )
 
@@ -40,12 +41,21 @@ class AppliedDefinitions:
         return {**self.report.to_dict(), **findings_summary(self.findings)}
 
 
-def check(paths: Sequence[Path], stored: Definitions) -> tuple[LoadedDefinitions, list[Finding]]:
-    """Load ``paths`` and validate the state they would produce over ``stored`` (VAL-1)."""
+def check(
+    paths: Sequence[Path], stored: Definitions, *, clock: Clock | None = None
+) -> tuple[LoadedDefinitions, list[Finding]]:
+    """Load ``paths`` and validate the state they would produce over ``stored`` (VAL-1),
+    plus what depends on the change and the clock: an ``expiresAt`` set or changed by
+    ``paths`` is at least 15 minutes ahead (CMP-22, LIM-18)."""
     # Stored custom fields and activity types are known to smart lists in the files.
     loaded = load_paths(paths, fields=stored.fields, activity_types=stored.activity_types)
-    merged = merge(stored, loaded.definitions)
-    return loaded, [*loaded.findings, *validate(merged, sources=loaded.sources)]
+    plan = plan_merge(stored, loaded.definitions)
+    now = (clock or SystemClock()).now()
+    return loaded, [
+        *loaded.findings,
+        *validate(plan.merged, sources=loaded.sources),
+        *check_expires_at_lead_time(plan.written.campaigns, stored.campaigns, now, loaded.sources),
+    ]
 
 
 def apply_paths(
@@ -62,7 +72,7 @@ def apply_paths(
     (EXE-1 executable flag, a field's type, WS-3).
     """
     with database.begin() as connection:
-        loaded, findings = check(paths, read_definitions(connection))
+        loaded, findings = check(paths, read_definitions(connection), clock=clock)
         errors = count(findings, Severity.ERROR)
         if errors and not force:
             raise DefinitionError(

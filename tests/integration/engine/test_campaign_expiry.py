@@ -7,12 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from triggersupport import T0, person_ids, runs, setup
+from triggersupport import T0, person_ids, runs, setup, world
 
 from kampanj.clock import FixedClock
 from kampanj.engine import triggers
+from kampanj.engine.activation import activate
 from kampanj.engine.events import record_event
 from kampanj.engine.tick import tick
+from kampanj.services.apply import apply_paths
 from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.repositories.reading import read_definitions
@@ -31,13 +33,24 @@ EXPIRING = """\
 """
 
 
+def _setup(database: Database, tmp_path: Path) -> None:
+    """Both campaigns active; ``expiresAt`` is set at T0, a day ahead (LIM-18 wants 15
+    minutes: `kampanj apply` reads the wall clock, so it is set through the service)."""
+    setup(database, tmp_path, EXPIRING.replace(', expiresAt: "2026-03-03T09:00:00Z"', ""))
+    path = tmp_path / "expiring.yaml"
+    path.write_text(world(EXPIRING), encoding="utf-8")
+    apply_paths(database, [path], clock=FixedClock(T0))
+    for name in ("Expiring", "Lasting"):
+        activate(database, FixedClock(T0), name)
+
+
 def _active(database: Database) -> dict[str, bool]:
     with database.read() as connection:
         return {c.name: c.active for c in read_definitions(connection).campaigns}
 
 
 def test_expires_at_deactivates_a_trigger_campaign(database: Database, tmp_path: Path) -> None:
-    setup(database, tmp_path, EXPIRING, "Expiring", "Lasting")
+    _setup(database, tmp_path)
     a = person_ids(database)[0]
     before = tick(database, FixedClock(T0 + timedelta(hours=23)))
     assert [x["action"] for x in before.actions] == []
@@ -74,7 +87,7 @@ def test_an_activity_at_or_after_expires_at_does_not_fire_it(
     """CMP-22: the dispatcher compares the activity's date with ``expiresAt``, so an
     activity at (or after) that instant fires nothing even while no tick has deactivated
     the campaign yet; one a moment before still fires it."""
-    setup(database, tmp_path, EXPIRING, "Expiring", "Lasting")
+    _setup(database, tmp_path)
     a, b = person_ids(database)[:2]
     expires = T0 + timedelta(days=1)
     offered_at = FixedClock(expires + timedelta(minutes=5))  # no tick ran in between

@@ -203,7 +203,7 @@ def lint(caller: Reader, document: Annotated[Any, Depends(json_body)]) -> dict[s
     _require_all_workspaces(caller)
     with _files(body_object(document)) as paths:
         with caller.context.database.read() as connection:
-            _, findings = check(paths, read_definitions(connection))
+            _, findings = check(paths, read_definitions(connection), clock=caller.context.clock)
     return success_body(Reply(result=[findings_summary(findings)]))
 
 
