@@ -22,6 +22,7 @@ not put in any later run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,8 @@ from kampanj.store.schema import (
 CAUSATION_LIMIT = "CAUSATION_LIMIT"  # GEN-8
 BATCH_SIZE = 1_000
 """Activities read per dispatch transaction."""
+GATHER_SECONDS = 0.01
+"""How long `drain` lets waiting writers record events before its next dispatch."""
 
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 _HIGH_FIRST = (StepType.SEND_EMAIL, StepType.SEND_ALERT)
@@ -706,8 +709,21 @@ def _claim(connection: Connection, run_id: int, now: datetime) -> bool:
     return connection.execute(statement).rowcount == 1
 
 
-def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list[RunResult]:
+def drain(
+    database: Database,
+    clock: Clock,
+    *,
+    limit: int | None = None,
+    gather: float = GATHER_SECONDS,
+    pause: Callable[[float], None] = time.sleep,
+) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
+
+    Between runs, when other threads of this process wait to write (events being recorded
+    while the last run executed), the next dispatch waits ``gather`` seconds so their
+    events join one batch (ORD-5). Without it, writers taking turns (store/writer_lock.py)
+    let a producer record about one event per transaction of the consumer, and every run —
+    whose cost hardly depends on its size — carries a handful of events.
 
     Activities a run writes are dispatched after the committed (step, chunk) that wrote
     them, so the runs they fire see the data of that moment (CMP-14) and run after the
@@ -724,6 +740,8 @@ def drain(database: Database, clock: Clock, *, limit: int | None = None) -> list
             dispatch(database, clock)
 
     while limit is None or len(results) < limit:
+        if results and gather > 0 and database.writers_waiting():
+            pause(gather)
         dispatch(database, clock)
         with database.begin() as connection:
             run_id = next_queued(connection)

@@ -38,6 +38,11 @@ class FairLock:
             self._owner = me
             self._depth = 1
 
+    def waiting(self) -> int:
+        """How many threads wait for the lock now."""
+        with self._condition:
+            return self._issued - self._serving - (1 if self._owner is not None else 0)
+
     def __exit__(
         self,
         kind: type[BaseException] | None,

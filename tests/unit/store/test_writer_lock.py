@@ -59,3 +59,20 @@ def test_the_owner_re_enters_and_releases_on_the_last_exit() -> None:
         assert not taken.is_set()  # still held once
     other.join(timeout=10)
     assert taken.is_set()
+
+
+def test_waiting_counts_the_threads_queued_behind_the_holder() -> None:
+    lock = FairLock()
+    assert lock.waiting() == 0
+    with lock:
+        assert lock.waiting() == 0  # the holder itself is not waiting
+        threads = [
+            threading.Thread(target=lambda: lock.__enter__() or lock.__exit__(None, None, None))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        _until(lambda: lock.waiting() == 2, "two threads queued")
+    for thread in threads:
+        thread.join(timeout=10)
+    assert lock.waiting() == 0

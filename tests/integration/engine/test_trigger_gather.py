@@ -1,0 +1,58 @@
+"""`triggers.drain` gathers events recorded by waiting writers into one batch (ORD-5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from triggersupport import CLOCK, person_ids, runs, setup
+
+from kampanj.engine.events import record_event
+from kampanj.engine.triggers import GATHER_SECONDS, drain
+from kampanj.store.database import Database
+
+VISITORS = """\
+      - name: Visitors
+        smartList:
+          triggers:
+            - Visits Web Page: {Web Page: {contains: pricing}}
+        flow:
+          - Change Score: {scoreName: Lead Score, change: "+5"}
+        schedule: {qualification: every time}
+"""
+
+
+def _visit(database: Database, person: int) -> None:
+    """As a producer beside the consumer records: the dispatch is left to `drain`."""
+    record_event(
+        database, CLOCK, "Visit Webpage", person_id=person, primary="pricing.html", offer=False
+    )
+
+
+@pytest.mark.parametrize("waiting", [1, 0])
+def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waiting: int
+) -> None:
+    """ORD-5: after a run, a waiting writer gets ``gather`` seconds; the events it records
+    meanwhile form the next run's cohort together. With nobody waiting, no pause."""
+    setup(database, tmp_path, VISITORS, "Visitors")
+    first, *others = person_ids(database)[:4]
+    _visit(database, first)
+    monkeypatch.setattr(database, "writers_waiting", lambda: waiting)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 1:
+            for person in others:  # what the waiting writers record meanwhile
+                _visit(database, person)
+
+    results = drain(database, CLOCK, pause=pause)
+
+    if waiting:
+        assert pauses[0] == GATHER_SECONDS
+        assert [r.cohort for r in results] == [1, 3]
+    else:
+        assert pauses == []
+        assert [r.cohort for r in results] == [1]
+    assert [r["id"] for r in runs(database)] == [r.run_id for r in results]
