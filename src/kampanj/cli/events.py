@@ -2,8 +2,10 @@
 
 Events are recorded and offered to triggers at once (ACT-6, ACT-9, CMP-14); the runs they
 fire are queued for the worker (`kampanj tick` / `kampanj worker`), or executed inline
-with ``--wait``. Activation switches trigger campaigns on and off (CMP-12, CMP-13); requests
-start a campaign's *Campaign is Requested* trigger from outside (REQ-4, API-17/18).
+with ``--wait``. Without ``--wait`` a ``dispatch`` message on the work queue wakes
+`kampanj worker` processes at once (queue/notify.py). Activation switches trigger campaigns
+on and off (CMP-12, CMP-13); requests start a campaign's *Campaign is Requested* trigger
+from outside (REQ-4, API-17/18).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from kampanj.engine.requests import request_campaign
 from kampanj.errors import UserError
 from kampanj.ingest.account import account_zone
 from kampanj.model.conversions import ValueConversionError, parse_datetime
+from kampanj.queue.notify import Notifier
+from kampanj.store.database import Database
 from kampanj.tokens.overrides import parse_override_argument
 
 WorkspaceOption = Annotated[
@@ -37,6 +41,14 @@ WorkspaceOption = Annotated[
 WaitOption = Annotated[
     bool, typer.Option("--wait", help="Run the queued runs inline before returning.")
 ]
+QueueOption = Annotated[
+    str | None,
+    typer.Option(
+        "--queue",
+        help="Work queue whose `kampanj worker` processes start the runs now (default "
+        "KAMPANJ_QUEUE_URL, else a SQLite file next to the database).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +56,15 @@ def register(app: typer.Typer) -> None:
     app.command("activate")(activate_command)
     app.command("deactivate")(deactivate_command)
     app.command("request")(request_command)
+
+
+def _wake_workers(database: Database, queue: str | None) -> None:
+    """Tell the workers to start what was just recorded; never fails the command."""
+    notifier = Notifier.for_url(queue, database.url)
+    try:
+        notifier.wake(database, SystemClock())
+    finally:
+        notifier.close()
 
 
 def _attributes(pairs: list[str]) -> dict[str, object]:
@@ -71,6 +92,7 @@ def event_command(
         typer.Option("--at", help="Activity date, ISO-8601 (naive = account zone); default now."),
     ] = None,
     wait: WaitOption = False,
+    queue: QueueOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -96,6 +118,8 @@ def event_command(
             at=when,
             wait=wait,
         )
+        if not wait:
+            _wake_workers(database, queue)
     finally:
         database.dispose()
     if as_json:
@@ -166,6 +190,7 @@ def request_command(
     ] = WEB_SERVICE_API,
     workspace: WorkspaceOption = None,
     wait: WaitOption = False,
+    queue: QueueOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -184,6 +209,8 @@ def request_command(
             workspace=workspace,
             wait=wait,
         )
+        if not wait:
+            _wake_workers(database, queue)
     finally:
         database.dispose()
     if as_json:

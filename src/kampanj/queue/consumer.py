@@ -2,7 +2,9 @@
 
 Each consumer thread takes a message from the queue and does what it names
 (engine/worker.py); after a chunk it offers the new activities to triggers and starts the
-queued runs that may start. When the queue is empty it polls again after ``poll`` seconds.
+queued runs that may start. A ``dispatch`` message (sent after an event, queue/notify.py)
+does just that last part at once; a ``tick`` message runs a sweep. When the queue is empty
+it polls again after ``poll`` seconds.
 The sweep thread ticks every ``interval`` seconds (at most one worker ticks at a time, under
 the tick lease) and re-sends every unfinished chunk nobody holds.
 
@@ -26,8 +28,11 @@ from datetime import timedelta
 from typing import Any
 
 from kampanj.clock import Clock
+from kampanj.engine import triggers
+from kampanj.engine.handoff import start_queued
 from kampanj.engine.tick import TickReport
 from kampanj.engine.worker import Handoff, WorkerIdentity, offer, run_chunk, sweep
+from kampanj.queue import notify
 from kampanj.queue.backends import WorkQueue
 from kampanj.store.database import Database
 
@@ -131,10 +136,32 @@ class Consumer:
                 with self._lock:
                     self.chunks_done += 1
                 offer(self.database, self.clock, self.handoff, run_id)
-        elif kind in ("tick", "dispatch"):
-            self._tick()  # a tick offers new activities to triggers too
+        elif kind == "dispatch":
+            self._dispatch()
+        elif kind == "tick":
+            self._tick()
         else:
             log.warning("worker %s: ignored unknown message %r", self.worker.owner, message)
+
+    def _dispatch(self) -> None:
+        """Offer new activities to triggers and start the queued runs that may start: what
+        an event recorded elsewhere asks for (queue/notify.py). A few reads when there is
+        nothing to do.
+
+        The marker goes first, so an event committed from now on sends its own message.
+        The dispatcher is called directly rather than under the ``dispatch`` lease: one
+        running elsewhere may have fixed its horizon before our event, so skipping would
+        leave the event to the sweep; waiting for its cursor lock costs one consumer at
+        most, as at most one dispatch message waits at a time."""
+        notify.taken(self.database)
+        with self.database.read() as connection:
+            target = notify.highest_activity(connection)
+        triggers.dispatch(self.database, self.clock)
+        start_queued(self.database, self.clock, self.handoff)
+        with self.database.read() as connection:
+            missed = notify.behind(connection, target)
+        if missed:  # PostgreSQL: writers held the activity table past the horizon timeout
+            notify.Notifier.over(self.queue).send(self.database, self.clock)
 
     def _sweep(self) -> None:
         delay = self.backoff

@@ -1,0 +1,159 @@
+"""Waking the workers after an event: one ``dispatch`` message, coalesced (DESIGN.md §5, CMP-14).
+
+Whatever records activities or requests for separate `kampanj worker` processes (`kampanj
+event`, `kampanj request`, the REST API without its in-process worker) calls `Notifier.wake`
+after its transaction committed. If the workers have something to do — an activity not yet
+offered to triggers, or a queued trigger or requested run — one ``{"kind": "dispatch"}``
+message goes on the queue, and the consumer that takes it offers the activities and starts
+the queued runs at once instead of at the next sweep.
+
+Coalescing: the message is sent only by whoever puts a ``SENT`` marker named `MARKER` in the
+``lease`` table (engine/leases.py ``mark_sent``, one transaction with the row locked, so of
+several processes at once exactly one wins). The consumer that takes the message drops the
+marker *before* it dispatches (`taken`), so an event committed after that drop sends a new
+message and one committed before it is seen by that dispatch: no event is left waiting for
+the sweep, and at most one dispatch message waits at a time. A marker whose message was lost
+(its consumer died, the queue was flushed, nobody consumes) expires after `MARKER_TTL`; the
+next event then sends again, and the sweep covers the gap meanwhile.
+
+Sending is best effort: the event is recorded whatever happens here. A queue that cannot be
+opened or reached is logged, the marker is dropped so the next event tries again, and the
+sweep offers what was recorded (LEDG-4).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from kampanj.clock import Clock
+from kampanj.engine import leases
+from kampanj.engine.handoff import RESEND_AFTER, caught_up
+from kampanj.engine.triggers import next_queued
+from kampanj.queue.backends import WorkQueue, open_queue
+from kampanj.store.database import Database
+from kampanj.store.schema import activity, trigger_cursor
+
+__all__ = [
+    "DISPATCH_MESSAGE",
+    "MARKER",
+    "MARKER_TTL",
+    "Notifier",
+    "behind",
+    "highest_activity",
+    "pending",
+    "taken",
+]
+
+log = logging.getLogger("kampanj.notify")
+
+DISPATCH_MESSAGE: dict[str, Any] = {"kind": "dispatch"}
+MARKER = "dispatch:sent"
+"""Lease row of the dispatch message waiting on the queue (owner ``SENT``)."""
+MARKER_TTL = RESEND_AFTER
+"""How long a dispatch message may wait before the next event sends another, as for chunks."""
+
+
+def pending(connection: Connection) -> bool:
+    """Whether the workers have something to start: an activity not yet offered to triggers
+    or a queued trigger / requested run (three index reads, no write)."""
+    return not caught_up(connection) or next_queued(connection) is not None
+
+
+def highest_activity(connection: Connection) -> int:
+    return int(connection.execute(select(func.max(activity.c.id))).scalar() or 0)
+
+
+def behind(connection: Connection, activity_id: int) -> bool:
+    """Whether activity ``activity_id`` has not been offered to triggers yet."""
+    position = connection.execute(
+        select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
+    ).scalar()
+    return activity_id > 0 and (position is None or int(position) < activity_id)
+
+
+def taken(database: Database) -> None:
+    """The consumer took the dispatch message: drop the marker before dispatching, so an
+    event committed from now on sends a new message (see module doc)."""
+    leases.drop_marker(database, MARKER)
+
+
+class Notifier:
+    """Sends coalesced dispatch messages to one work queue, opened on first use."""
+
+    def __init__(
+        self, open_: Callable[[], WorkQueue], *, owns: bool = True, ttl: timedelta = MARKER_TTL
+    ) -> None:
+        self._open = open_
+        self._owns = owns
+        self._queue: WorkQueue | None = None
+        self._lock = threading.Lock()
+        self.ttl = ttl
+
+    @classmethod
+    def for_url(cls, url: str | None, database_url: str) -> Notifier:
+        """The queue ``url``, else ``KAMPANJ_QUEUE_URL``, else the database's default
+        (queue/backends.py), opened only when a message is sent."""
+        return cls(lambda: open_queue(url, database_url))
+
+    @classmethod
+    def over(cls, queue: WorkQueue) -> Notifier:
+        """Over a queue the caller already holds (and closes)."""
+        return cls(lambda: queue, owns=False)
+
+    def wake(self, database: Database, clock: Clock) -> bool:
+        """After a commit: one dispatch message if the workers have something to do and no
+        dispatch message waits already; whether one was sent. Never raises."""
+        try:
+            with database.read() as connection:
+                if not pending(connection):
+                    return False
+            return self.send(database, clock)
+        except Exception:
+            log.exception("could not check for work to hand to the workers")
+            return False
+
+    def send(self, database: Database, clock: Clock) -> bool:
+        """One dispatch message unless one waits (the marker); whether it was sent. Never
+        raises: a failure is logged and the marker dropped, so the next event tries again."""
+        try:
+            if not leases.mark_sent(database, [MARKER], clock.now(), self.ttl):
+                return False  # a dispatch message waits; its consumer will see this event
+        except Exception:
+            log.exception("could not mark a dispatch message as sent")
+            return False
+        try:
+            self.queue().put(DISPATCH_MESSAGE)
+            return True
+        except Exception as error:
+            log.warning(
+                "could not put a dispatch message on the work queue (%s); the event is "
+                "recorded and the next worker sweep offers it",
+                error,
+            )
+        try:
+            leases.drop_marker(database, MARKER)
+        except Exception:
+            log.exception("could not drop the dispatch marker; it expires by itself")
+        return False
+
+    def queue(self) -> WorkQueue:
+        with self._lock:
+            if self._queue is None:
+                self._queue = self._open()
+            return self._queue
+
+    def close(self) -> None:
+        """Close the queue this notifier opened (not one it was handed)."""
+        with self._lock:
+            queue, self._queue = self._queue, None
+        if queue is not None and self._owns:
+            try:
+                queue.close()
+            except Exception:
+                log.exception("could not close the work queue")
