@@ -11,37 +11,39 @@ timeout.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from types import TracebackType
 
 
 class FairLock:
-    """Tickets served in order; the owning thread may re-enter (a nested write transaction
-    fails in SQLite as before instead of waiting for itself here)."""
+    """Waiting threads queue; a release hands the lock straight to the first of them and
+    wakes only that one. The owning thread may re-enter (a nested write transaction fails
+    in SQLite as before instead of waiting for itself here)."""
 
     def __init__(self) -> None:
-        self._condition = threading.Condition(threading.Lock())
-        self._issued = 0
-        self._serving = 0
+        self._state = threading.Lock()
+        self._queue: deque[tuple[int, threading.Lock]] = deque()
         self._owner: int | None = None
         self._depth = 0
 
     def __enter__(self) -> None:
         me = threading.get_ident()
-        with self._condition:
+        with self._state:
             if self._owner == me:
                 self._depth += 1
                 return
-            ticket = self._issued
-            self._issued += 1
-            while self._serving != ticket:
-                self._condition.wait()
-            self._owner = me
-            self._depth = 1
+            if self._owner is None:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._queue.append((me, turn))
+        turn.acquire()  # released by the previous owner, who made this thread the owner
 
     def waiting(self) -> int:
         """How many threads wait for the lock now."""
-        with self._condition:
-            return self._issued - self._serving - (1 if self._owner is not None else 0)
+        with self._state:
+            return len(self._queue)
 
     def __exit__(
         self,
@@ -49,10 +51,13 @@ class FairLock:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with self._condition:
+        with self._state:
             self._depth -= 1
             if self._depth:
                 return
-            self._owner = None
-            self._serving += 1
-            self._condition.notify_all()
+            if not self._queue:
+                self._owner = None
+                return
+            self._owner, turn = self._queue.popleft()
+            self._depth = 1
+            turn.release()

@@ -19,7 +19,7 @@ def _until(condition: Callable[[], bool], what: str) -> None:
 
 
 def _queued(lock: FairLock) -> int:
-    return lock._issued - lock._serving  # the holder's ticket and every waiting one
+    return lock.waiting() + 1  # the holder and every waiting thread
 
 
 def test_waiting_threads_get_the_lock_in_arrival_order() -> None:
