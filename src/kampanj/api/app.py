@@ -41,13 +41,22 @@ from kampanj.api.routes import (
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
 from kampanj.errors import ConfigurationError, DefinitionError, KampanjError, StorageError
+from kampanj.queue.notify import Notifier
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.api")
 
 
-def create_app(database: Database, clock: Clock, settings: ApiSettings | None = None) -> FastAPI:
-    """The REST API over ``database``; every time-dependent answer reads ``clock``."""
+def create_app(
+    database: Database,
+    clock: Clock,
+    settings: ApiSettings | None = None,
+    *,
+    notifier: Notifier | None = None,
+) -> FastAPI:
+    """The REST API over ``database``; every time-dependent answer reads ``clock``. With
+    ``notifier`` (held, and closed, by the caller) writes that record activities or requests
+    wake the `kampanj worker` processes on its queue (queue/notify.py)."""
     settings = settings or ApiSettings()
     app = FastAPI(
         title="kampanj REST API",
@@ -60,6 +69,7 @@ def create_app(database: Database, clock: Clock, settings: ApiSettings | None = 
         settings=settings,
         limiter=CallLimiter(settings, clock),
         clones=CloneBudget(settings, clock),
+        notifier=notifier,
     )
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.add_exception_handler(ApiError, _api_error)

@@ -1,4 +1,4 @@
-"""What every endpoint reaches through the app: database, clock, settings, limiter."""
+"""What every endpoint reaches through the app: database, clock, settings, limiter, queue."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from kampanj.api.limits import CallLimiter
 from kampanj.api.program_clone import CloneBudget
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
+from kampanj.queue.notify import Notifier
 from kampanj.store.database import Database
 
 
@@ -27,6 +28,9 @@ class ApiContext:
     """API-9 counters."""
     clones: CloneBudget
     """``cloneToProgramPerDay`` (API-21)."""
+    notifier: Notifier | None = None
+    """Wakes separate `kampanj worker` processes after a write that gives them work;
+    None when runs are executed in this process (`kampanj serve --workers 1`) or by ticks."""
 
 
 def api_context(request: Request) -> ApiContext:

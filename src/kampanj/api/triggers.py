@@ -1,4 +1,5 @@
-"""Offering activities written by API calls to trigger campaigns (ACT-6, CMP-14)."""
+"""Offering activities written by API calls to trigger campaigns (ACT-6, CMP-14), and
+waking separate workers to start the runs they fired (queue/notify.py)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def offer_to_triggers(context: ApiContext) -> None:
         triggers.dispatch(context.database, context.clock)
     except Exception:
         log.exception("trigger dispatch after an API write failed; the next dispatch retries")
+    wake_workers(context)
+
+
+def wake_workers(context: ApiContext) -> None:
+    """After a committed write: a dispatch message for the workers if they have something to
+    start (never raises; without a notifier the in-process worker or the sweep starts it)."""
+    if context.notifier is not None:
+        context.notifier.wake(context.database, context.clock)

@@ -20,6 +20,8 @@ from kampanj.cli.common import (
 )
 from kampanj.clock import Clock, SystemClock
 from kampanj.engine.tick import tick
+from kampanj.queue.backends import WorkQueue, open_queue
+from kampanj.queue.notify import Notifier
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.serve")
@@ -57,10 +59,19 @@ def serve_command(
             "--workers",
             help="In-process worker: 1 (default; more counts as 1) = a thread of this "
             "process runs queued trigger and requested runs, scheduled runs and Waits; "
-            "0 = API only (run `kampanj worker` processes beside it).",
+            "0 = API only (run `kampanj worker` processes beside it; writes that fire "
+            "triggers wake them through the work queue).",
             min=0,
         ),
     ] = 1,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="With --workers 0: the `kampanj worker` processes' queue (default "
+            "KAMPANJ_QUEUE_URL, else a SQLite file next to the database).",
+        ),
+    ] = None,
     tick_seconds: Annotated[
         float, typer.Option("--tick-seconds", help="Seconds between scheduler ticks.")
     ] = 1.0,
@@ -108,12 +119,16 @@ def serve_command(
         daily_quota=daily_quota,
         clone_to_program_per_day=clone_per_day,
     )
-    app = create_app(database, SystemClock(), settings)
     ticker: Ticker | None = None
-    note = "API only"
+    work: WorkQueue | None = None
     if workers > 0:
         ticker = Ticker(tick, database, tick_seconds)
         note = f"scheduler tick every {tick_seconds:g} s in this process"
+    else:
+        work = open_queue(queue, database.url)
+        note = f"API only; workers woken through {work.url}"
+    notifier = None if work is None else Notifier.over(work)
+    app = create_app(database, SystemClock(), settings, notifier=notifier)
     url = f"http://{host}:{port}"
     if as_json:
         print_json({"url": url, "database": database.display_url, "worker": note})
@@ -128,6 +143,8 @@ def serve_command(
         if ticker is not None:
             ticker.stopped.set()
             ticker.join()
+        if work is not None:
+            work.close()
         database.dispose()
 
 

@@ -33,6 +33,7 @@ from kampanj.api.requests import (
 )
 from kampanj.api.security import Caller, Executor, Reader
 from kampanj.api.tree import Tree
+from kampanj.api.triggers import wake_workers
 from kampanj.api.validation import graph_errors
 from kampanj.engine.request_rules import WEB_SERVICE_API
 from kampanj.engine.requests import (
@@ -280,6 +281,7 @@ def _trigger(caller: Caller, campaign_id: int, document: Any) -> dict[str, Any]:
         source=WEB_SERVICE_API,
         requested_by=caller.user.name,
     )
+    wake_workers(context)
     warnings = [
         Issue(code=_REQUEST_WARNINGS.get(w.code, INVALID_REQUEST), message=w.message)
         for w in result.warnings
