@@ -22,8 +22,10 @@ import sqlalchemy as sa
 from kampanj.clock import SystemClock
 from kampanj.engine.activation import activate
 from kampanj.engine.events import record_event
+from kampanj.queue import consumer as consumer_module
 from kampanj.queue import notify
 from kampanj.queue.backends import open_queue
+from kampanj.queue.consumer import Consumer, new_identity
 from kampanj.queue.notify import Notifier
 from kampanj.store import schema
 from kampanj.store.database import Database
@@ -220,3 +222,36 @@ def test_a_queue_url_that_cannot_be_opened_does_not_fail_the_event(world: Databa
     assert "nosuch://queue" in done.stderr
     assert run_status(database, recorded["runs"][0]["runId"]) == "queued"
     assert notify.MARKER == "dispatch:sent" and _marker(database) is None
+
+
+def test_a_dispatch_that_missed_its_events_sends_the_message_again(
+    world: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatch that left the activities recorded before its message unoffered (on
+    PostgreSQL: the horizon lock timed out) puts the message back, so they still do not wait
+    for the sweep; one that offered them sends the fired run's chunk and nothing else."""
+    database, clock = world, SystemClock()
+    queue = open_queue(f"sqlite:///{tmp_path / 'retry.db'}", database.url)
+    notifier = Notifier.over(queue)
+    consumer = Consumer(
+        database=database, queue=queue, clock=clock, worker=new_identity(60), interval=3600
+    )
+    try:
+        record_event(database, clock, "Visit Webpage", person_id=1, offer=False)
+        assert notifier.wake(database, clock)
+        with monkeypatch.context() as patched:
+            patched.setattr(consumer_module.triggers, "dispatch", lambda *_args, **_kw: None)
+            consumer.handle(queue.get() or {})
+        assert queue.size() == 1 and _marker(database) == "sent"
+        visit = sa.select(schema.run.c.id).where(schema.run.c.kind == "trigger")
+        consumer.handle(queue.get() or {})
+        assert [queue.get(), queue.get()] == [
+            {"kind": "chunk", "run": _scalar(database, visit), "chunk": 0},
+            None,
+        ]
+        assert _marker(database) is None
+        assert run_status(database, _scalar(database, visit)) == "running"  # sent to workers
+        assert consumer.ticks == 0  # a dispatch message is not a sweep
+    finally:
+        notifier.close()
+        queue.close()
