@@ -145,8 +145,8 @@ class Consumer:
 
     def _dispatch(self) -> None:
         """Offer new activities to triggers and start the queued runs that may start: what
-        an event recorded elsewhere asks for (queue/notify.py). A few reads when there is
-        nothing to do.
+        an event recorded elsewhere asks for (queue/notify.py). With nothing to do: the
+        marker's delete and a few index reads.
 
         The marker goes first, so an event committed from now on sends its own message.
         The dispatcher is called directly rather than under the ``dispatch`` lease: one
