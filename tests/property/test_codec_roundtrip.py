@@ -147,6 +147,7 @@ settings = st.builds(
     webhook_timeout_seconds=st.integers(1, 600),
     webhook_allow_hosts=st.lists(text, max_size=3).map(tuple),
     public_base_url=text,
+    auto_cleanup=st.booleans(),
 )
 
 

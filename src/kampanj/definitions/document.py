@@ -86,6 +86,7 @@ class SettingsDoc(Doc):
     webhook_timeout_seconds: int | None = Field(default=None, ge=1)
     webhook_allow_hosts: list[Name] | None = None
     public_base_url: Name | None = None
+    auto_cleanup: bool | None = None
 
 
 class FieldDoc(Doc):

@@ -32,6 +32,8 @@ class AccountSettings:
     """Hosts exempt from the private-address block (HOOK-4)."""
     public_base_url: str = "http://localhost:8000"
     """Base of system links in emails (TOK-7)."""
+    auto_cleanup: bool = False
+    """Deactivate idle trigger campaigns at each quarter's start (CMP-23)."""
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -48,6 +50,7 @@ SETTING_NAMES: dict[str, str] = {
     "webhookTimeoutSeconds": "webhook_timeout_seconds",
     "webhookAllowHosts": "webhook_allow_hosts",
     "publicBaseUrl": "public_base_url",
+    "autoCleanup": "auto_cleanup",
 }
 
 
