@@ -64,7 +64,7 @@ def activate(
         connection.execute(
             update(campaign)
             .where(campaign.c.id == item.id)
-            .values(active=True, updated_at=clock.now())
+            .values(active=True, updated_at=clock.now(), activated_at=clock.now())
         )
     return item
 

@@ -180,6 +180,9 @@ campaign = _asset_table(
     Column("smart_list", JsonDocument, nullable=False),
     Column("flow", JsonDocument, nullable=False),
     Column("schedule", JsonDocument, nullable=False),
+    # When it last became active (CMP-23; migration 0012); NULL when never activated by a
+    # writer that sets it (auto cleanup then reads ``updated_at``, which is never earlier).
+    Column("activated_at", UtcDateTime, nullable=True),
 )
 
 
@@ -466,6 +469,19 @@ api_idempotency = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("response", JsonDocument, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# Quarter boundaries the tick has handled for setting ``autoCleanup`` (CMP-23; migration
+# 0012): inserted in the transaction that deactivates the idle campaigns, so each boundary
+# is cleaned up once; ``ran`` is false when the setting was off at that boundary.
+campaign_cleanup = Table(
+    "campaign_cleanup",
+    metadata,
+    Column("boundary", UtcDateTime, primary_key=True),
+    Column("ran", Boolean, nullable=False),
+    Column("deactivated", JsonDocument, nullable=False),
+    Column("done_at", UtcDateTime, nullable=False),
 )
 
 

@@ -361,7 +361,7 @@ class _Writer:
             Kind.EMAILS,
             pending("email", written.emails, lambda e: {"definition": codec.email_to_json(e)}),
         )
-        self.upsert(
+        campaign_ids = self.upsert(
             schema.campaign,
             Kind.CAMPAIGNS,
             pending(
@@ -376,6 +376,18 @@ class _Writer:
                 },
             ),
         )
+        # A campaign created active is activated now (CMP-23); stored ones keep theirs.
+        created_active = [
+            new_id
+            for c, new_id in zip(written.campaigns, campaign_ids, strict=True)
+            if c.id is None and c.active
+        ]
+        if created_active:
+            self.connection.execute(
+                update(schema.campaign)
+                .where(schema.campaign.c.id.in_(created_active))
+                .values(activated_at=self.now)
+            )
 
 
 def _differs(wanted: dict[str, Any], stored: dict[str, Any]) -> bool:
