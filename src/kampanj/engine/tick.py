@@ -4,8 +4,9 @@
    ``running`` runs with active members (or nobody left, but not yet completed) resume at
    their first uncommitted (step, chunk).
 2. Deactivate trigger campaigns whose ``expiresAt`` has come, once the activities recorded
-   so far were offered to them (CMP-22); record recurrence occurrences due by now as
-   pending scheduled runs (CMP-10; ``expiresAt`` ends a recurrence).
+   so far were offered to them (CMP-22), and, with setting ``autoCleanup``, once per quarter
+   the idle ones (CMP-23, engine/auto_cleanup.py); record recurrence occurrences due by now
+   as pending scheduled runs (CMP-10; ``expiresAt`` ends a recurrence).
 3. Repeatedly take the earliest due item — a group of people waiting in one run at one
    step for one instant, or a pending scheduled run — ordered by due time, campaign id,
    then run (ORD-3), and process it with the clock set to its due time (GEN-4). Resumed
@@ -27,6 +28,7 @@ from sqlalchemy import Connection, exists, select
 
 from kampanj.clock import Clock, FixedClock
 from kampanj.engine import delivery, faults, handoff, triggers
+from kampanj.engine.auto_cleanup import clean_up
 from kampanj.engine.batch import finish_run, resume_run
 from kampanj.engine.cohort import still_running
 from kampanj.engine.runs import MemberState, RunStatus, load_run_row
@@ -83,6 +85,9 @@ def tick(database: Database, clock: Clock, *, to: handoff.Handoff | None = None)
     _drain_triggered(database, clock, report, to)
     for campaign_id in expire_trigger_campaigns(database, clock):  # after their activities
         report.add("expired", campaignId=campaign_id)
+    cleanup = clean_up(database, clock)  # after their qualifications, like expiry
+    if cleanup is not None and cleanup.ran:
+        report.add("autoCleanup", **cleanup.to_report())
     for scheduled in add_due_occurrences(database, now):
         report.add("occurrence", scheduledId=scheduled.id, campaignId=scheduled.campaign_id)
     while True:
