@@ -719,8 +719,8 @@ def drain(
 ) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
 
-    Between runs, when other threads of this process wait to write (events being recorded
-    while the last run executed), the next dispatch waits ``gather`` seconds so their
+    Between runs, when other threads of this process write or wait to write (events being
+    recorded while the last run executed), the next dispatch waits ``gather`` seconds so their
     events join one batch (ORD-5). Without it, writers taking turns (store/writer_lock.py)
     let a producer record about one event per transaction of the consumer, and every run —
     whose cost hardly depends on its size — carries a handful of events.
@@ -740,7 +740,7 @@ def drain(
             dispatch(database, clock)
 
     while limit is None or len(results) < limit:
-        if results and gather > 0 and database.writers_waiting():
+        if results and gather > 0 and database.other_writers():
             pause(gather)
         dispatch(database, clock)
         with database.begin() as connection:

@@ -115,9 +115,10 @@ class Database:
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
-    def writers_waiting(self) -> int:
-        """Threads of this process waiting to write (SQLite; always 0 elsewhere)."""
-        return 0 if self._writer is None else self._writer.waiting()
+    def other_writers(self) -> int:
+        """Other threads of this process writing or waiting to write now (SQLite; always 0
+        elsewhere)."""
+        return 0 if self._writer is None else self._writer.others()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -45,6 +45,12 @@ class FairLock:
         with self._state:
             return len(self._queue)
 
+    def others(self) -> int:
+        """How many threads other than the caller hold or wait for the lock now."""
+        me = threading.get_ident()
+        with self._state:
+            return len(self._queue) + (self._owner is not None and self._owner != me)
+
     def __exit__(
         self,
         kind: type[BaseException] | None,

@@ -38,7 +38,7 @@ def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
     setup(database, tmp_path, VISITORS, "Visitors")
     first, *others = person_ids(database)[:4]
     _visit(database, first)
-    monkeypatch.setattr(database, "writers_waiting", lambda: waiting)
+    monkeypatch.setattr(database, "other_writers", lambda: waiting)
     pauses: list[float] = []
 
     def pause(seconds: float) -> None:

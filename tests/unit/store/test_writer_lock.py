@@ -76,3 +76,23 @@ def test_waiting_counts_the_threads_queued_behind_the_holder() -> None:
     for thread in threads:
         thread.join(timeout=10)
     assert lock.waiting() == 0
+
+
+def test_others_counts_a_holder_that_is_not_the_caller() -> None:
+    lock = FairLock()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(timeout=10)
+
+    assert lock.others() == 0
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(timeout=10)
+    assert (lock.others(), lock.waiting()) == (1, 0)
+    release.set()
+    holder.join(timeout=10)
+    with lock:
+        assert lock.others() == 0  # the caller itself does not count
