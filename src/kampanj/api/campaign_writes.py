@@ -118,7 +118,9 @@ def deactivate(connection: Connection, item: Campaign, now: datetime) -> None:
 
 def _set_active(connection: Connection, item: Campaign, active: bool, now: datetime) -> None:
     connection.execute(
-        update(campaign).where(campaign.c.id == item.id).values(active=active, updated_at=now)
+        update(campaign)
+        .where(campaign.c.id == item.id)
+        .values(active=active, updated_at=now, **({"activated_at": now} if active else {}))
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from apisupport import Api, error_code
 from sqlalchemy import select
 
@@ -133,7 +135,13 @@ def test_activate_deactivate(api: Api) -> None:
     record = api.get(f"{BASE}/smartCampaign/{ids['Register']}.json")["result"][0]
     assert (record["isActive"], record["status"]) == (False, "Inactive")
     assert error_code(api.post(f"{BASE}/smartCampaign/{ids['Register']}/deactivate.json")) == "709"
+    api.clock.set(api.clock.now() + timedelta(minutes=5))
     assert api.post(f"{BASE}/smartCampaign/{ids['Register']}/activate.json")["success"] is True
+    with api.database.read() as connection:
+        activated = connection.execute(
+            select(campaign.c.activated_at).where(campaign.c.id == ids["Register"])
+        ).scalar_one()
+    assert activated == api.clock.now()  # a re-activation restarts CMP-23's six months
     assert error_code(api.post(f"{BASE}/smartCampaign/999/activate.json")) == "702"
 
 
