@@ -41,7 +41,7 @@ from kampanj.api.routes import (
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
 from kampanj.errors import ConfigurationError, DefinitionError, KampanjError, StorageError
-from kampanj.queue.notify import Notifier
+from kampanj.queue.notify import Wake
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.api")
@@ -52,11 +52,12 @@ def create_app(
     clock: Clock,
     settings: ApiSettings | None = None,
     *,
-    notifier: Notifier | None = None,
+    notifier: Wake | None = None,
 ) -> FastAPI:
     """The REST API over ``database``; every time-dependent answer reads ``clock``. With
     ``notifier`` (held, and closed, by the caller) writes that record activities or requests
-    wake the `kampanj worker` processes on its queue (queue/notify.py)."""
+    wake the workers: `kampanj worker` processes on its queue, or a worker thread of this
+    process (queue/notify.py)."""
     settings = settings or ApiSettings()
     app = FastAPI(
         title="kampanj REST API",

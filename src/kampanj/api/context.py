@@ -10,7 +10,7 @@ from kampanj.api.limits import CallLimiter
 from kampanj.api.program_clone import CloneBudget
 from kampanj.api.settings import ApiSettings
 from kampanj.clock import Clock
-from kampanj.queue.notify import Notifier
+from kampanj.queue.notify import Wake
 from kampanj.store.database import Database
 
 
@@ -28,9 +28,10 @@ class ApiContext:
     """API-9 counters."""
     clones: CloneBudget
     """``cloneToProgramPerDay`` (API-21)."""
-    notifier: Notifier | None = None
-    """Wakes separate `kampanj worker` processes after a write that gives them work;
-    None when runs are executed in this process (`kampanj serve --workers 1`) or by ticks."""
+    notifier: Wake | None = None
+    """Wakes the workers after a write that gives them work: separate `kampanj worker`
+    processes through their queue (`kampanj serve --workers 0`) or the worker thread of this
+    process (`--workers 1`); None when nothing but ticks runs the queue."""
 
 
 def api_context(request: Request) -> ApiContext:

@@ -25,7 +25,8 @@ def offer_to_triggers(context: ApiContext) -> None:
 
 
 def wake_workers(context: ApiContext) -> None:
-    """After a committed write: a dispatch message for the workers if they have something to
-    start (never raises; without a notifier the in-process worker or the sweep starts it)."""
+    """After a committed write: wake the workers if they have something to start — a
+    dispatch message on their queue, or the worker thread of this process (never raises;
+    without a notifier the next tick or sweep starts it)."""
     if context.notifier is not None:
         context.notifier.wake(context.database, context.clock)

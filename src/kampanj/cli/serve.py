@@ -1,9 +1,16 @@
-"""`kampanj serve`: the REST API (SPEC §15) under uvicorn, optionally with a ticking worker."""
+"""`kampanj serve`: the REST API (SPEC §15) under uvicorn, optionally with a ticking worker.
+
+With the in-process worker (``--workers 1``) API writes that give it something to start
+wake it at once (queue/notify.py ``LocalNotifier``); otherwise it ticks every
+``--tick-seconds``. With ``--workers 0`` they put a dispatch message on the queue of the
+`kampanj worker` processes (``Notifier``).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,9 +26,10 @@ from kampanj.cli.common import (
     print_json,
 )
 from kampanj.clock import Clock, SystemClock
+from kampanj.engine import triggers
 from kampanj.engine.tick import tick
 from kampanj.queue.backends import WorkQueue, open_queue
-from kampanj.queue.notify import Notifier
+from kampanj.queue.notify import LocalNotifier, Notifier, Wake
 from kampanj.store.database import Database
 
 log = logging.getLogger("kampanj.serve")
@@ -29,24 +37,50 @@ _DEFAULTS = ApiSettings()
 
 
 class Ticker(threading.Thread):
-    """Runs the scheduler tick every ``interval`` seconds until stopped (GEN-4)."""
+    """Runs the scheduler tick every ``interval`` seconds until stopped (GEN-4); when
+    ``woken`` is set (`LocalNotifier`, after an API write) runs the queued trigger and
+    requested runs at once (``drain``: dispatch, then execute them, as the tick does)."""
 
     def __init__(
-        self, tick: Callable[[Database, Clock], Any], database: Database, interval: float
+        self,
+        tick: Callable[[Database, Clock], Any],
+        database: Database,
+        interval: float,
+        *,
+        drain: Callable[[Database, Clock], Any] = triggers.drain,
     ) -> None:
         super().__init__(name="kampanj-tick", daemon=True)
         self._tick = tick
+        self._drain = drain
         self._database = database
         self._interval = interval
         self.stopped = threading.Event()
+        self.woken = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.woken.set()
 
     def run(self) -> None:
         clock = SystemClock()
-        while not self.stopped.wait(self._interval):
-            try:
-                self._tick(self._database, clock)
-            except Exception:  # the server keeps serving; the next tick retries (LEDG-4)
-                log.exception("scheduler tick failed")
+        due = time.monotonic() + self._interval
+        while not self.stopped.is_set():
+            # Wakes within interval seconds, earlier when woken (no polling); a stream of
+            # wakes does not put the tick off.
+            if self.woken.wait(max(0.0, due - time.monotonic())):
+                if self.stopped.is_set():
+                    return
+                self.woken.clear()  # a wake from now on asks for another drain
+                self._attempt(self._drain, clock, "running the queued trigger runs")
+            if time.monotonic() >= due:
+                self._attempt(self._tick, clock, "scheduler tick")
+                due = time.monotonic() + self._interval
+
+    def _attempt(self, work: Callable[[Database, Clock], Any], clock: Clock, what: str) -> None:
+        try:
+            work(self._database, clock)
+        except Exception:  # the server keeps serving; the next tick retries (LEDG-4)
+            log.exception("%s failed", what)
 
 
 @handle_user_errors
@@ -58,7 +92,8 @@ def serve_command(
         typer.Option(
             "--workers",
             help="In-process worker: 1 (default; more counts as 1) = a thread of this "
-            "process runs queued trigger and requested runs, scheduled runs and Waits; "
+            "process runs queued trigger and requested runs (at once after the API write "
+            "that queued them), scheduled runs and Waits (every --tick-seconds); "
             "0 = API only (run `kampanj worker` processes beside it; writes that fire "
             "triggers wake them through the work queue).",
             min=0,
@@ -121,13 +156,15 @@ def serve_command(
     )
     ticker: Ticker | None = None
     work: WorkQueue | None = None
+    notifier: Wake
     if workers > 0:
         ticker = Ticker(tick, database, tick_seconds)
+        notifier = LocalNotifier(ticker.woken)
         note = f"scheduler tick every {tick_seconds:g} s in this process"
     else:
         work = open_queue(queue, database.url)
+        notifier = Notifier.over(work)
         note = f"API only; workers woken through {work.url}"
-    notifier = None if work is None else Notifier.over(work)
     app = create_app(database, SystemClock(), settings, notifier=notifier)
     url = f"http://{host}:{port}"
     if as_json:
@@ -141,7 +178,7 @@ def serve_command(
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
     finally:
         if ticker is not None:
-            ticker.stopped.set()
+            ticker.stop()
             ticker.join()
         if work is not None:
             work.close()

@@ -1,8 +1,12 @@
 """Waking the workers after an event: one ``dispatch`` message, coalesced (DESIGN.md §5, CMP-14).
 
-Whatever records activities or requests for separate `kampanj worker` processes (`kampanj
-event`, `kampanj request`, the REST API without its in-process worker) calls `Notifier.wake`
-after its transaction committed. If the workers have something to do — an activity not yet
+Whatever records activities or requests calls ``wake(database, clock)`` (protocol `Wake`)
+after its transaction committed: `Notifier` for separate `kampanj worker` processes
+(`kampanj event`, `kampanj request`, `kampanj people import`, the REST API under `kampanj
+serve --workers 0`), `LocalNotifier` for the worker thread of `kampanj serve --workers 1`,
+which it wakes through a `threading.Event`.
+
+`Notifier.wake` works as follows. If the workers have something to do — an activity not yet
 offered to triggers, or a queued trigger or requested run — one ``{"kind": "dispatch"}``
 message goes on the queue, and the consumer that takes it offers the activities and starts
 the queued runs at once instead of at the next sweep.
@@ -27,7 +31,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select
 
@@ -43,7 +47,9 @@ __all__ = [
     "DISPATCH_MESSAGE",
     "MARKER",
     "MARKER_TTL",
+    "LocalNotifier",
     "Notifier",
+    "Wake",
     "behind",
     "highest_activity",
     "pending",
@@ -83,6 +89,41 @@ def taken(database: Database) -> None:
     leases.drop_marker(database, MARKER)
 
 
+class Wake(Protocol):
+    """Called after a commit that may give the workers something to start."""
+
+    def wake(self, database: Database, clock: Clock) -> bool:
+        """Wake the workers if they have something to start; whether they were woken.
+        Never raises: the event stands and the next sweep or tick starts its runs."""
+        ...
+
+
+def _has_work(database: Database) -> bool | None:
+    """`pending`, or None when it could not be read (logged)."""
+    try:
+        with database.read() as connection:
+            return pending(connection)
+    except Exception:
+        log.exception("could not check for work to hand to the workers")
+        return None
+
+
+class LocalNotifier:
+    """Wakes a worker thread of this process (`kampanj serve --workers 1`): sets ``event``,
+    which the thread waits on between ticks (cli/serve.py ``Ticker``)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def wake(self, database: Database, clock: Clock) -> bool:
+        """Set the event if there is something to start, or if that could not be read (the
+        thread finds out; setting an event costs nothing)."""
+        if _has_work(database) is False:
+            return False
+        self.event.set()
+        return True
+
+
 class Notifier:
     """Sends coalesced dispatch messages to one work queue, opened on first use."""
 
@@ -109,14 +150,9 @@ class Notifier:
     def wake(self, database: Database, clock: Clock) -> bool:
         """After a commit: one dispatch message if the workers have something to do and no
         dispatch message waits already; whether one was sent. Never raises."""
-        try:
-            with database.read() as connection:
-                if not pending(connection):
-                    return False
-            return self.send(database, clock)
-        except Exception:
-            log.exception("could not check for work to hand to the workers")
+        if not _has_work(database):
             return False
+        return self.send(database, clock)
 
     def send(self, database: Database, clock: Clock) -> bool:
         """One dispatch message unless one waits (the marker); whether it was sent. Never
