@@ -719,9 +719,9 @@ def drain(
 ) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
 
-    Between runs, when other threads of this process write or wait to write (events being
-    recorded while the last run executed), the next dispatch waits ``gather`` seconds so their
-    events join one batch (ORD-5). Without it, writers taking turns (store/writer_lock.py)
+    Between runs, when threads of this process took turns writing during the last one
+    (events being recorded while it executed), the next dispatch waits ``gather`` seconds so
+    more events join one batch (ORD-5). Without it, writers taking turns (store/writer_lock.py)
     let a producer record about one event per transaction of the consumer, and every run —
     whose cost hardly depends on its size — carries a handful of events.
 
@@ -739,9 +739,11 @@ def drain(
         if wrote_listened(database, current, listened):
             dispatch(database, clock)
 
+    waited = database.writer_turns_waited()
     while limit is None or len(results) < limit:
-        if results and gather > 0 and database.other_writers():
+        if results and gather > 0 and database.writer_turns_waited() > waited:
             pause(gather)
+        waited = database.writer_turns_waited()
         dispatch(database, clock)
         with database.begin() as connection:
             run_id = next_queued(connection)

@@ -115,10 +115,10 @@ class Database:
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
-    def other_writers(self) -> int:
-        """Other threads of this process writing or waiting to write now (SQLite; always 0
-        elsewhere)."""
-        return 0 if self._writer is None else self._writer.others()
+    def writer_turns_waited(self) -> int:
+        """How many times so far a thread of this process had to wait for another one's
+        write transaction (SQLite; always 0 elsewhere): a measure of concurrent writing."""
+        return 0 if self._writer is None else self._writer.turns_waited()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -25,6 +25,7 @@ class FairLock:
         self._queue: deque[tuple[int, threading.Lock]] = deque()
         self._owner: int | None = None
         self._depth = 0
+        self._turns_waited = 0
 
     def __enter__(self) -> None:
         me = threading.get_ident()
@@ -38,6 +39,7 @@ class FairLock:
             turn = threading.Lock()
             turn.acquire()
             self._queue.append((me, turn))
+            self._turns_waited += 1
         turn.acquire()  # released by the previous owner, who made this thread the owner
 
     def waiting(self) -> int:
@@ -45,11 +47,10 @@ class FairLock:
         with self._state:
             return len(self._queue)
 
-    def others(self) -> int:
-        """How many threads other than the caller hold or wait for the lock now."""
-        me = threading.get_ident()
+    def turns_waited(self) -> int:
+        """How many times so far a thread found the lock taken and queued for it."""
         with self._state:
-            return len(self._queue) + (self._owner is not None and self._owner != me)
+            return self._turns_waited
 
     def __exit__(
         self,

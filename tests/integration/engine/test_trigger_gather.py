@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -29,16 +30,18 @@ def _visit(database: Database, person: int) -> None:
     )
 
 
-@pytest.mark.parametrize("waiting", [1, 0])
+@pytest.mark.parametrize("waiting", [1, 0])  # turns waited per look
 def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waiting: int
 ) -> None:
-    """ORD-5: after a run, a waiting writer gets ``gather`` seconds; the events it records
-    meanwhile form the next run's cohort together. With nobody waiting, no pause."""
+    """ORD-5: after a run during which writers took turns, the next dispatch waits
+    ``gather`` seconds; the events recorded meanwhile form the next run's cohort together.
+    With nobody else writing, no pause."""
     setup(database, tmp_path, VISITORS, "Visitors")
     first, *others = person_ids(database)[:4]
     _visit(database, first)
-    monkeypatch.setattr(database, "other_writers", lambda: waiting)
+    turns = itertools.count(0, waiting)  # each look: more turns waited, or the same
+    monkeypatch.setattr(database, "writer_turns_waited", lambda: next(turns))
     pauses: list[float] = []
 
     def pause(seconds: float) -> None:

@@ -78,21 +78,21 @@ def test_waiting_counts_the_threads_queued_behind_the_holder() -> None:
     assert lock.waiting() == 0
 
 
-def test_others_counts_a_holder_that_is_not_the_caller() -> None:
+def test_turns_waited_counts_every_thread_that_had_to_queue() -> None:
     lock = FairLock()
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with lock:
-            held.set()
-            release.wait(timeout=10)
-
-    assert lock.others() == 0
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(timeout=10)
-    assert (lock.others(), lock.waiting()) == (1, 0)
-    release.set()
-    holder.join(timeout=10)
     with lock:
-        assert lock.others() == 0  # the caller itself does not count
+        pass
+    assert lock.turns_waited() == 0  # an uncontended turn
+    with lock:
+        threads = [threading.Thread(target=_take_once, args=(lock,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        _until(lambda: lock.waiting() == 3, "three threads queued")
+    for thread in threads:
+        thread.join(timeout=10)
+    assert lock.turns_waited() == 3
+
+
+def _take_once(lock: FairLock) -> None:
+    with lock:
+        pass
