@@ -31,7 +31,7 @@ from kampanj.engine.requests import request_campaign
 from kampanj.errors import UserError
 from kampanj.ingest.account import account_zone
 from kampanj.model.conversions import ValueConversionError, parse_datetime
-from kampanj.queue.notify import Notifier
+from kampanj.queue.notify import wake_through
 from kampanj.store.database import Database
 from kampanj.tokens.overrides import parse_override_argument
 
@@ -60,11 +60,7 @@ def register(app: typer.Typer) -> None:
 
 def _wake_workers(database: Database, queue: str | None) -> None:
     """Tell the workers to start what was just recorded; never fails the command."""
-    notifier = Notifier.for_url(queue, database.url)
-    try:
-        notifier.wake(database, SystemClock())
-    finally:
-        notifier.close()
+    wake_through(queue, database, SystemClock())
 
 
 def _attributes(pairs: list[str]) -> dict[str, object]:

@@ -1,7 +1,15 @@
-"""`kampanj people import|show`."""
+"""`kampanj people import|show`.
+
+As `kampanj event` does, an import offers the Person Created and Data Value Change
+activities it committed to triggers at once (ACT-6, CMP-14) and, if that queued runs, wakes
+the `kampanj worker` processes (one ``dispatch`` message, queue/notify.py) so they start
+them now instead of at their next sweep. Neither step fails the import: the next dispatch
+or sweep does what they could not.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -16,19 +24,24 @@ from kampanj.cli.common import (
     open_database,
     print_json,
 )
+from kampanj.cli.events import QueueOption
 from kampanj.cli.import_view import print_import_report, show_progress
 from kampanj.cli.progress import progress_reporter
-from kampanj.clock import SystemClock
+from kampanj.clock import Clock, SystemClock
+from kampanj.engine import triggers
 from kampanj.errors import NotFoundError
 from kampanj.ingest.people import Lookup, import_people
 from kampanj.ingest.sources import SourceFormat
 from kampanj.model.activities import Activity, ActivityTypeRegistry
 from kampanj.model.conversions import format_value, json_value
+from kampanj.queue.notify import wake_through
 from kampanj.store.activities_repo import activities_for_person
+from kampanj.store.database import Database
 from kampanj.store.people_repo import get_person
 from kampanj.store.registry import load_activity_types, load_field_registry
 
 app = typer.Typer(help="Import and inspect people.", no_args_is_help=True)
+log = logging.getLogger("kampanj.people")
 
 
 @app.command("import")
@@ -42,20 +55,23 @@ def import_command(
         SourceFormat | None,
         typer.Option("--format", help="File format; default from the file extension."),
     ] = None,
+    queue: QueueOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create or update people from a file; bad rows are skipped with their reasons."""
     database = open_database(db)
+    clock = SystemClock()
     with progress_reporter(f"Importing {file.name}", disabled=not show_progress(as_json)) as cb:
         report = import_people(
             database,
             file,
             lookup=lookup,
             file_format=file_format,
-            clock=SystemClock(),
+            clock=clock,
             on_progress=cb,
         )
+    _offer_to_triggers(database, clock, queue)
     if as_json:
         print_json(report.to_dict())
         return
@@ -65,6 +81,16 @@ def import_command(
         report.skipped,
         report.seconds,
     )
+
+
+def _offer_to_triggers(database: Database, clock: Clock, queue: str | None) -> None:
+    """After the import committed: dispatch its activities, then wake the workers for the
+    runs that queued (see module doc); never raises."""
+    try:
+        triggers.dispatch(database, clock)
+    except Exception:
+        log.exception("trigger dispatch after the import failed; the next dispatch retries")
+    wake_through(queue, database, clock)
 
 
 @app.command("show")

@@ -54,6 +54,7 @@ __all__ = [
     "highest_activity",
     "pending",
     "taken",
+    "wake_through",
 ]
 
 log = logging.getLogger("kampanj.notify")
@@ -193,3 +194,13 @@ class Notifier:
                 queue.close()
             except Exception:
                 log.exception("could not close the work queue")
+
+
+def wake_through(url: str | None, database: Database, clock: Clock) -> bool:
+    """What a CLI command does after its commit: `Notifier.for_url` (the queue opened only
+    if a message is sent), one `Notifier.wake`, closed; whether a message was sent."""
+    notifier = Notifier.for_url(url, database.url)
+    try:
+        return notifier.wake(database, clock)
+    finally:
+        notifier.close()

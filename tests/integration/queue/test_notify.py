@@ -1,5 +1,6 @@
-"""Events wake the workers: a ``dispatch`` message after `kampanj event`, `kampanj request`
-and the Python API, coalesced, best effort (DESIGN.md §5, CMP-14, REQ-7, LEDG-4).
+"""Events wake the workers: a ``dispatch`` message after `kampanj event`, `kampanj request`,
+`kampanj people import` and the Python API, coalesced, best effort (DESIGN.md §5, CMP-14,
+REQ-7, LEDG-4).
 
 Each worker here sweeps once when it starts and then not for an hour, so a run that
 completes within the deadline was started by a message, not by a sweep. Both databases;
@@ -50,6 +51,10 @@ folders:
         flow:
           - Change Data Value: {attribute: City, newValue: requested}
         schedule: {qualification: every time}
+      - name: Newcomers
+        smartList: {triggers: [Person is Created]}
+        flow:
+          - Change Data Value: {attribute: Title, newValue: newcomer}
 """
 PEOPLE = "email\n" + "".join(f"p{n}@x.com\n" for n in range(1, 41))
 
@@ -122,6 +127,40 @@ def test_kampanj_event_and_request_wake_a_worker_before_any_sweep(
         queue.close()
     assert _scalar(database, sa.text("SELECT title FROM person WHERE id = 1")) == "visited"
     assert _scalar(database, sa.text("SELECT count(*) FROM person WHERE city = 'requested'")) == 2
+
+
+def test_people_import_wakes_a_worker_before_any_sweep(
+    world: Database, queue_url: str, tmp_path: Path
+) -> None:
+    """ACT-6, CMP-14: `kampanj people import` offers the Person Created activities it wrote
+    and wakes the workers; a worker whose next sweep is an hour away runs what they fired.
+    An import that fired nothing sends nothing."""
+    database = world
+    activate(database, SystemClock(), "Newcomers")
+    queue = open_queue(queue_url, database.url)
+    newcomers = sa.text("SELECT count(*) FROM person WHERE title = 'newcomer'")
+    try:
+        known = tmp_path / "known.csv"
+        known.write_text("email,city\np1@x.com,Oslo\n", encoding="utf-8")
+        updated = _kampanj(
+            "people", "import", str(known), "--queue", queue_url, "--db", database.url, "--json"
+        )
+        assert _json(updated)["updated"] == 1
+        assert queue.size() == 0 and _marker(database) is None  # an update fired nothing
+        with running_worker(database, queue, SystemClock()) as worker:
+            new = tmp_path / "new.csv"
+            new.write_text("email\nnew1@x.com\nnew2@x.com\n", encoding="utf-8")
+            imported = _json(
+                _kampanj(
+                    *("people", "import", str(new)),
+                    *("--queue", queue_url, "--db", database.url, "--json"),
+                )
+            )
+            assert imported["created"] == 2
+            wait_until(lambda: _scalar(database, newcomers) == 2, "the newcomers' trigger runs")
+            assert worker.ticks == 1  # the sweep at start only
+    finally:
+        queue.close()
 
 
 def test_the_python_api_wakes_a_worker_for_activities_left_to_it(
