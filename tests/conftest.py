@@ -28,6 +28,19 @@ if _unknown:
     raise pytest.UsageError(f"unknown KAMPANJ_TEST_BACKENDS entries: {sorted(_unknown)}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test writes to the user's home: the default work queue of a PostgreSQL database is
+    ``$XDG_DATA_HOME/kampanj/queue.db`` (queue/backends.py ``default_url``), so the session,
+    and every process it starts, gets its own data directory; a ``KAMPANJ_QUEUE_URL`` of
+    the caller's shell is not used either (tests that want one set it)."""
+    home = tmp_path_factory.mktemp("xdg-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(home))
+        patch.delenv("KAMPANJ_QUEUE_URL", raising=False)
+        yield home
+
+
 class PostgresServer:
     """Creates one template database per test session and a fresh copy per test."""
 
