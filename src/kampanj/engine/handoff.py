@@ -78,17 +78,25 @@ class Handoff:
 
     def dispatch(self, database: Database, clock: Clock) -> None:
         """Offer new activities to triggers unless another thread or worker is at it (its
-        dispatch may take a while under load; ours would only queue up behind it)."""
-        with database.read() as connection:
-            if caught_up(connection):
-                return
+        dispatch may take a while under load; ours would only queue up behind it).
+
+        The one at it looks again after releasing the lease and goes on while its last
+        dispatch made progress: an activity whose dispatcher found the lease taken
+        committed before that release, so it is offered now rather than at the next sweep.
+        """
         owner = f"{self.owner}:{threading.get_ident()}"
-        if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
-            return
-        try:
-            triggers.dispatch(database, clock)
-        finally:
-            leases.release(database, leases.DISPATCH, owner)
+        while True:
+            with database.read() as connection:
+                if caught_up(connection):
+                    return
+            if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
+                return
+            try:
+                report = triggers.dispatch(database, clock)
+            finally:
+                leases.release(database, leases.DISPATCH, owner)
+            if not report.advanced:
+                return  # PostgreSQL writers held the activity table; the sweep comes back
 
 
 def caught_up(connection: Connection) -> bool:

@@ -28,7 +28,6 @@ from datetime import timedelta
 from typing import Any
 
 from kampanj.clock import Clock
-from kampanj.engine import triggers
 from kampanj.engine.handoff import start_queued
 from kampanj.engine.tick import TickReport
 from kampanj.engine.worker import Handoff, WorkerIdentity, offer, run_chunk, sweep
@@ -149,14 +148,13 @@ class Consumer:
         marker's delete and a few index reads.
 
         The marker goes first, so an event committed from now on sends its own message.
-        The dispatcher is called directly rather than under the ``dispatch`` lease: one
-        running elsewhere may have fixed its horizon before our event, so skipping would
-        leave the event to the sweep; waiting for its cursor lock costs one consumer at
-        most, as at most one dispatch message waits at a time."""
+        The dispatch runs under the ``dispatch`` lease (engine/handoff.py): when another
+        thread or worker holds it, that one offers our event before it stops, instead of
+        every consumer queueing on the cursor lock and PostgreSQL's activity table lock."""
         notify.taken(self.database)
         with self.database.read() as connection:
             target = notify.highest_activity(connection)
-        triggers.dispatch(self.database, self.clock)
+        self.handoff.dispatch(self.database, self.clock)
         start_queued(self.database, self.clock, self.handoff)
         with self.database.read() as connection:
             missed = notify.behind(connection, target)

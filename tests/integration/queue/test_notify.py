@@ -21,9 +21,10 @@ import pytest
 import sqlalchemy as sa
 
 from kampanj.clock import SystemClock
+from kampanj.engine import handoff
 from kampanj.engine.activation import activate
 from kampanj.engine.events import record_event
-from kampanj.queue import consumer as consumer_module
+from kampanj.engine.triggers import DispatchReport
 from kampanj.queue import notify
 from kampanj.queue.backends import open_queue
 from kampanj.queue.consumer import Consumer, new_identity
@@ -279,7 +280,7 @@ def test_a_dispatch_that_missed_its_events_sends_the_message_again(
         record_event(database, clock, "Visit Webpage", person_id=1, offer=False)
         assert notifier.wake(database, clock)
         with monkeypatch.context() as patched:
-            patched.setattr(consumer_module.triggers, "dispatch", lambda *_args, **_kw: None)
+            patched.setattr(handoff.triggers, "dispatch", lambda *_args, **_kw: DispatchReport())
             consumer.handle(queue.get() or {})
         assert queue.size() == 1 and _marker(database) == "sent"
         visit = sa.select(schema.run.c.id).where(schema.run.c.kind == "trigger")
