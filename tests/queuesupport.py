@@ -1,9 +1,10 @@
 """Work queues and in-process workers for tests (``tests/`` is on ``sys.path`` via conftest).
 
 Queue kinds come from ``KAMPANJ_TEST_QUEUES`` (default ``sqlite``; CI adds ``redis``); a
-requested Redis that cannot be reached fails the test. These tests use Redis database 14
-(``KAMPANJ_TEST_NOTIFY_REDIS_URL``), not the 15 of the worker load tests, so a concurrent
-run of those (which flush their database) cannot take our messages.
+requested Redis that cannot be reached fails the test. The notification tests use Redis
+database 14 (``KAMPANJ_TEST_NOTIFY_REDIS_URL``), the worker tests 15
+(``KAMPANJ_TEST_REDIS_URL``, `WORKERS_REDIS_URL`), so a concurrent run of the one (which
+flush their database) cannot take the other's messages.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from kampanj.store.database import Database
 
 QUEUES = [q.strip() for q in os.environ.get("KAMPANJ_TEST_QUEUES", "sqlite").split(",") if q]
 REDIS_URL = os.environ.get("KAMPANJ_TEST_NOTIFY_REDIS_URL", "redis://127.0.0.1:6379/14")
+WORKERS_REDIS_URL = os.environ.get("KAMPANJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LONG_INTERVAL = 3600.0
 """A sweep interval no test waits out: after the first sweep, only messages start work."""
 
 
 @contextmanager
-def queue_url_for(kind: str, tmp_path: Path) -> Iterator[str]:
-    """An empty queue of ``kind`` (``sqlite`` or ``redis``), emptied again afterwards."""
+def queue_url_for(kind: str, tmp_path: Path, redis_url: str = REDIS_URL) -> Iterator[str]:
+    """An empty queue of ``kind`` (``sqlite`` or ``redis`` at ``redis_url``, whose database
+    is flushed), emptied again afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'queue.db'}"
         return
@@ -40,14 +43,14 @@ def queue_url_for(kind: str, tmp_path: Path) -> Iterator[str]:
         pytest.fail(f"unknown KAMPANJ_TEST_QUEUES entry {kind!r}")
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     try:
         client.ping()
     except redis.exceptions.ConnectionError as error:
-        pytest.fail(f"KAMPANJ_TEST_QUEUES asks for redis but {REDIS_URL} is unreachable: {error}")
+        pytest.fail(f"KAMPANJ_TEST_QUEUES asks for redis but {redis_url} is unreachable: {error}")
     client.flushdb()
     try:
-        yield REDIS_URL
+        yield redis_url
     finally:
         client.flushdb()
         client.close()

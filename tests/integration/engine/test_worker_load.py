@@ -45,9 +45,8 @@ from kampanj.engine.runs import MemberState
 from kampanj.model.activities import StandardActivity
 from kampanj.store import schema
 from kampanj.store.database import Database
+from queuesupport import QUEUES, WORKERS_REDIS_URL, queue_url_for
 
-QUEUES = [q.strip() for q in os.environ.get("KAMPANJ_TEST_QUEUES", "sqlite").split(",") if q]
-REDIS_URL = os.environ.get("KAMPANJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 KAMPANJ = str(Path(sys.executable).parent / "kampanj")
 DEADLINE_SECONDS = 900.0  # a hung worker fails the test instead of hanging it
 RECORDERS = 4  # threads recording events and requests while the workers run
@@ -115,23 +114,8 @@ def _load(full: bool) -> Load:
 
 @pytest.fixture(params=QUEUES)
 def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    kind = request.param
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'queue.db'}"
-        return
-    if kind != "redis":
-        pytest.fail(f"unknown KAMPANJ_TEST_QUEUES entry {kind!r}")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        pytest.fail(f"KAMPANJ_TEST_QUEUES asks for redis but {REDIS_URL} is unreachable: {error}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
+    with queue_url_for(request.param, tmp_path, WORKERS_REDIS_URL) as url:
+        yield url
 
 
 class TestClock:

@@ -33,9 +33,8 @@ from kampanj.engine.faults import FAULT_ENV
 from kampanj.queue.backends import open_queue
 from kampanj.store import schema
 from kampanj.store.database import Database
+from queuesupport import QUEUES, WORKERS_REDIS_URL, queue_url_for
 
-QUEUES = [q.strip() for q in os.environ.get("KAMPANJ_TEST_QUEUES", "sqlite").split(",") if q]
-REDIS_URL = os.environ.get("KAMPANJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PEOPLE = 3_000
 CHUNK = 200  # 15 chunks
 KILLED_CHUNK = 3
@@ -73,23 +72,8 @@ def _people() -> str:
 
 @pytest.fixture(params=QUEUES)
 def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    kind = request.param
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'queue.db'}"
-        return
-    if kind != "redis":
-        pytest.fail(f"unknown KAMPANJ_TEST_QUEUES entry {kind!r}")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        pytest.fail(f"KAMPANJ_TEST_QUEUES asks for redis but {REDIS_URL} is unreachable: {error}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
+    with queue_url_for(request.param, tmp_path, WORKERS_REDIS_URL) as url:
+        yield url
 
 
 def _kampanj(*args: str) -> Any:
