@@ -76,27 +76,23 @@ class Handoff:
                 sent += 1
         return sent
 
-    def dispatch(self, database: Database, clock: Clock) -> None:
+    def dispatch(self, database: Database, clock: Clock) -> bool:
         """Offer new activities to triggers unless another thread or worker is at it (its
-        dispatch may take a while under load; ours would only queue up behind it).
-
-        The one at it looks again after releasing the lease and goes on while its last
-        dispatch made progress: an activity whose dispatcher found the lease taken
-        committed before that release, so it is offered now rather than at the next sweep.
-        """
+        dispatch may take a while under load; ours would only queue up behind it, and on
+        PostgreSQL every dispatcher waiting for the activity table's SHARE lock holds up
+        the writers). False when turned away: the caller sees to it that what it wanted
+        offered is not left for the sweep (queue/consumer.py sends the message again)."""
+        with database.read() as connection:
+            if caught_up(connection):
+                return True
         owner = f"{self.owner}:{threading.get_ident()}"
-        while True:
-            with database.read() as connection:
-                if caught_up(connection):
-                    return
-            if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
-                return
-            try:
-                report = triggers.dispatch(database, clock)
-            finally:
-                leases.release(database, leases.DISPATCH, owner)
-            if not report.advanced:
-                return  # PostgreSQL writers held the activity table; the sweep comes back
+        if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
+            return False
+        try:
+            triggers.dispatch(database, clock)
+        finally:
+            leases.release(database, leases.DISPATCH, owner)
+        return True
 
 
 def caught_up(connection: Connection) -> bool:

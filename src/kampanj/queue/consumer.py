@@ -148,9 +148,11 @@ class Consumer:
         marker's delete and a few index reads.
 
         The marker goes first, so an event committed from now on sends its own message.
-        The dispatch runs under the ``dispatch`` lease (engine/handoff.py): when another
-        thread or worker holds it, that one offers our event before it stops, instead of
-        every consumer queueing on the cursor lock and PostgreSQL's activity table lock."""
+        The dispatch runs under the ``dispatch`` lease (engine/handoff.py), so consumers
+        do not queue on the cursor lock and PostgreSQL's activity table lock. A consumer
+        turned away because another dispatch is under way checks whether the activities
+        of its message were offered and, if not, puts the message back (as when the table
+        lock timed out), so they never wait for the sweep."""
         notify.taken(self.database)
         with self.database.read() as connection:
             target = notify.highest_activity(connection)
@@ -158,7 +160,7 @@ class Consumer:
         start_queued(self.database, self.clock, self.handoff)
         with self.database.read() as connection:
             missed = notify.behind(connection, target)
-        if missed:  # PostgreSQL: writers held the activity table past the horizon timeout
+        if missed:  # turned away, or (PostgreSQL) writers held the table past the timeout
             notify.Notifier.over(self.queue).send(self.database, self.clock)
 
     def _sweep(self) -> None:
