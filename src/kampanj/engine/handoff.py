@@ -52,6 +52,8 @@ class Handoff:
     resend_after: timedelta = RESEND_AFTER
     queue_size: Callable[[], int] | None = None
     """Messages waiting on the queue, when the queue can tell."""
+    redispatch: Callable[[Database, Clock], object] | None = None
+    """Ask for another dispatch soon (a ``dispatch`` message, queue/notify.py)."""
 
     def send(
         self,
@@ -80,8 +82,12 @@ class Handoff:
         """Offer new activities to triggers unless another thread or worker is at it (its
         dispatch may take a while under load; ours would only queue up behind it, and on
         PostgreSQL every dispatcher waiting for the activity table's SHARE lock holds up
-        the writers). False when turned away: the caller sees to it that what it wanted
-        offered is not left for the sweep (queue/consumer.py sends the message again)."""
+        the writers). False when turned away.
+
+        The one at it looks again after releasing the lease and, when activities are still
+        waiting, asks for another dispatch (``redispatch``): whatever a turned-away
+        dispatcher wanted offered committed before that release, so it is not left for
+        the sweep, and nobody waits for the lease meanwhile."""
         with database.read() as connection:
             if caught_up(connection):
                 return True
@@ -92,6 +98,11 @@ class Handoff:
             triggers.dispatch(database, clock)
         finally:
             leases.release(database, leases.DISPATCH, owner)
+        if self.redispatch is not None:
+            with database.read() as connection:
+                waiting = not caught_up(connection)
+            if waiting:
+                self.redispatch(database, clock)
         return True
 
 

@@ -58,9 +58,18 @@ class WorkerIdentity:
     owner: str  # unique per worker process: host, pid, random suffix
     lease_ttl: timedelta
 
-    def handoff(self, enqueue: Enqueue, queue_size: Callable[[], int] | None = None) -> Handoff:
+    def handoff(
+        self,
+        enqueue: Enqueue,
+        queue_size: Callable[[], int] | None = None,
+        redispatch: Callable[[Database, Clock], object] | None = None,
+    ) -> Handoff:
         return Handoff(
-            enqueue=enqueue, owner=self.owner, lease_ttl=self.lease_ttl, queue_size=queue_size
+            enqueue=enqueue,
+            owner=self.owner,
+            lease_ttl=self.lease_ttl,
+            queue_size=queue_size,
+            redispatch=redispatch,
         )
 
 

@@ -70,7 +70,10 @@ class Consumer:
 
     @property
     def handoff(self) -> Handoff:
-        return self.worker.handoff(self.enqueue, self.queue.size)
+        return self.worker.handoff(self.enqueue, self.queue.size, self._redispatch)
+
+    def _redispatch(self, database: Database, clock: Clock) -> None:
+        notify.Notifier.over(self.queue).send(database, clock)
 
     def run(self) -> None:
         """Consume and sweep until ``stop`` is set."""
@@ -149,19 +152,12 @@ class Consumer:
 
         The marker goes first, so an event committed from now on sends its own message.
         The dispatch runs under the ``dispatch`` lease (engine/handoff.py), so consumers
-        do not queue on the cursor lock and PostgreSQL's activity table lock. A consumer
-        turned away because another dispatch is under way checks whether the activities
-        of its message were offered and, if not, puts the message back (as when the table
-        lock timed out), so they never wait for the sweep."""
+        do not queue on the cursor lock and PostgreSQL's activity table lock; when another
+        thread or worker holds it, that one asks for another dispatch after its own if
+        activities are still waiting, so ours are not left for the sweep."""
         notify.taken(self.database)
-        with self.database.read() as connection:
-            target = notify.highest_activity(connection)
         self.handoff.dispatch(self.database, self.clock)
         start_queued(self.database, self.clock, self.handoff)
-        with self.database.read() as connection:
-            missed = notify.behind(connection, target)
-        if missed:  # turned away, or (PostgreSQL) writers held the table past the timeout
-            notify.Notifier.over(self.queue).send(self.database, self.clock)
 
     def _sweep(self) -> None:
         delay = self.backoff

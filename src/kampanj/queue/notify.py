@@ -33,7 +33,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from kampanj.clock import Clock
 from kampanj.engine import leases
@@ -41,7 +41,6 @@ from kampanj.engine.handoff import RESEND_AFTER, caught_up
 from kampanj.engine.triggers import next_queued
 from kampanj.queue.backends import WorkQueue, open_queue
 from kampanj.store.database import Database
-from kampanj.store.schema import activity, trigger_cursor
 
 __all__ = [
     "DISPATCH_MESSAGE",
@@ -50,8 +49,6 @@ __all__ = [
     "LocalNotifier",
     "Notifier",
     "Wake",
-    "behind",
-    "highest_activity",
     "pending",
     "taken",
     "wake_through",
@@ -70,18 +67,6 @@ def pending(connection: Connection) -> bool:
     """Whether the workers have something to start: an activity not yet offered to triggers
     or a queued trigger / requested run (three index reads, no write)."""
     return not caught_up(connection) or next_queued(connection) is not None
-
-
-def highest_activity(connection: Connection) -> int:
-    return int(connection.execute(select(func.max(activity.c.id))).scalar() or 0)
-
-
-def behind(connection: Connection, activity_id: int) -> bool:
-    """Whether activity ``activity_id`` has not been offered to triggers yet."""
-    position = connection.execute(
-        select(trigger_cursor.c.last_activity_id).where(trigger_cursor.c.id == 1)
-    ).scalar()
-    return activity_id > 0 and (position is None or int(position) < activity_id)
 
 
 def taken(database: Database) -> None:
