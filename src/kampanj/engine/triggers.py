@@ -84,7 +84,10 @@ CAUSATION_LIMIT = "CAUSATION_LIMIT"  # GEN-8
 BATCH_SIZE = 1_000
 """Activities read per dispatch transaction."""
 GATHER_SECONDS = 0.01
-"""How long `drain` lets waiting writers record events before its next dispatch."""
+"""How long `drain` lets concurrent writers record events before its next dispatch …"""
+GATHER_BUSY_SECONDS = 0.025
+"""… and how long when its last dispatch offered at least `BUSY_BATCH` activities."""
+BUSY_BATCH = 20
 
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 _HIGH_FIRST = (StepType.SEND_EMAIL, StepType.SEND_ALERT)
@@ -718,13 +721,16 @@ def drain(
     *,
     limit: int | None = None,
     gather: float = GATHER_SECONDS,
+    gather_busy: float = GATHER_BUSY_SECONDS,
     pause: Callable[[float], None] = time.sleep,
 ) -> list[RunResult]:
     """Dispatch pending activities and execute queued runs until none is left.
 
     Between runs, when threads of this process took turns writing during the last one
     (events being recorded while it executed), the next dispatch waits ``gather`` seconds so
-    more events join one batch (ORD-5). Without it, writers taking turns (store/writer_lock.py)
+    more events join one batch (ORD-5), or ``gather_busy`` when the last dispatch found a
+    crowd already (a stream, not a trickle: bigger batches pay off, and a moderate rate
+    keeps the short wait). Without it, writers taking turns (store/writer_lock.py)
     let a producer record about one event per transaction of the consumer, and every run —
     whose cost hardly depends on its size — carries a handful of events.
 
@@ -742,12 +748,13 @@ def drain(
         if wrote_listened(database, current, listened):
             dispatch(database, clock)
 
+    offered = 0
     waited = database.writer_turns_waited()
     while limit is None or len(results) < limit:
-        if results and gather > 0 and database.writer_turns_waited() > waited:
-            pause(gather)
+        if results and database.writer_turns_waited() > waited:
+            pause(gather if offered < BUSY_BATCH else gather_busy)
         waited = database.writer_turns_waited()
-        dispatch(database, clock)
+        offered = dispatch(database, clock).offered
         with database.begin() as connection:
             run_id = next_queued(connection)
             if run_id is None:

@@ -9,7 +9,7 @@ import pytest
 from triggersupport import CLOCK, person_ids, runs, setup
 
 from kampanj.engine.events import record_event
-from kampanj.engine.triggers import GATHER_SECONDS, drain
+from kampanj.engine.triggers import BUSY_BATCH, GATHER_BUSY_SECONDS, GATHER_SECONDS, drain
 from kampanj.store.database import Database
 
 VISITORS = """\
@@ -59,3 +59,21 @@ def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
         assert pauses == []
         assert [r.cohort for r in results] == [1]
     assert [r["id"] for r in runs(database)] == [r.run_id for r in results]
+
+
+def test_drain_waits_longer_after_a_dispatch_that_found_a_crowd(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ORD-5: when the last dispatch offered at least BUSY_BATCH activities (a stream), the
+    next one waits ``gather_busy`` instead of ``gather``."""
+    setup(database, tmp_path, VISITORS, "Visitors")
+    people = person_ids(database)
+    for number in range(BUSY_BATCH):
+        _visit(database, people[number % len(people)])
+    turns = itertools.count()
+    monkeypatch.setattr(database, "writer_turns_waited", lambda: next(turns))
+    pauses: list[float] = []
+
+    drain(database, CLOCK, pause=pauses.append)
+
+    assert pauses and pauses[0] == GATHER_BUSY_SECONDS != GATHER_SECONDS
