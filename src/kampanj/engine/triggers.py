@@ -85,7 +85,7 @@ BATCH_SIZE = 1_000
 """Activities read per dispatch transaction."""
 GATHER_SECONDS = 0.01
 """How long `drain` lets concurrent writers record events before its next dispatch …"""
-GATHER_BUSY_SECONDS = 0.025
+GATHER_BUSY_SECONDS = 0.04
 """… and how long when its last dispatch offered at least `BUSY_BATCH` activities."""
 BUSY_BATCH = 20
 
