@@ -186,15 +186,17 @@ def _execute_top_step(
         at_step(step.id),
     )
     frame = Frame(chunk=chunk, depth=0, path=(), tokens=flow.tokens(), clock=clock, markers=set())
-    apply_step(connection, flow, frame, step, Members(table=run_member, where=in_chunk))
+    named = apply_step(connection, flow, frame, step, Members(table=run_member, where=in_chunk))
     if following is None:
         left = {"state": MemberState.COMPLETED.value, "next_step": None}
         connection.execute(update(run_member).where(*in_chunk).values(left))
-    else:
+    elif named:
         # Members named by their step (a trigger cohort, people resumed from a Wait) follow
-        # their chunk from now on; the others need no write to move on.
-        named = (*in_chunk[:-1], run_member.c.next_step == step.id)
-        connection.execute(update(run_member).where(*named).values(next_step=None))
+        # their chunk from now on; the others need no write to move on. A step only ever
+        # clears ``next_step`` or parks a member elsewhere, so when nobody was named before
+        # it ran (counted by the partition, same transaction) nobody is named now.
+        named_here = (*in_chunk[:-1], run_member.c.next_step == step.id)
+        connection.execute(update(run_member).where(*named_here).values(next_step=None))
     now = clock.now()
     done = _committed_paths(connection, flow.run_id, chunk, frame.markers)
     connection.execute(
@@ -224,14 +226,19 @@ def _committed_paths(
 
 def apply_step(
     connection: Connection, flow: FlowRun, frame: Frame, step: Step, members: Members
-) -> None:
-    """Partition ``members`` by the step's choices and apply each partition (FLOW-8..12)."""
+) -> int | None:
+    """Partition ``members`` by the step's choices and apply each partition (FLOW-8..12).
+
+    Returns how many members had a ``next_step`` when the step began (``run_member``
+    only; None for ``call_member``, which has no such column).
+    """
     now = frame.clock.now()
     person = flow.compile_context.person
-    sizes = _unpartitioned_sizes(connection, step, members, person)
-    if sizes is None:
-        sizes = _partition(connection, flow, step, members)
+    counted = _unpartitioned_sizes(connection, step, members, person)
+    if counted is None:
+        sizes, named = _partition(connection, flow, step, members)
     else:
+        sizes, named = counted
         members = replace(members, partitioned=False)
     call_path = frame.call_path(step.id)
     env = StepEnv(
@@ -269,42 +276,58 @@ def apply_step(
     _record(connection, flow.run_id, call_path, outcome, choices, skipped)
     add_issues(connection, flow.run_id, errors=outcome.errors, warnings=outcome.warnings)
     frame.markers.add(call_path)
+    return named
+
+
+def _named(table: Table) -> ColumnElement[Any]:
+    """How many rows have a ``next_step`` (0 where the table has no such column)."""
+    return func.count(table.c.next_step) if "next_step" in table.c else literal(0)
 
 
 def _unpartitioned_sizes(
     connection: Connection, step: Step, members: Members, person: Table
-) -> dict[int | None, int] | None:
-    """``{0: n}`` when the step has no choices and nobody in ``members`` was deleted: the
-    common case needs no per-row partition. None when the rows must be partitioned."""
+) -> tuple[dict[int | None, int], int | None] | None:
+    """``({0: n}, named)`` when the step has no choices and nobody in ``members`` was
+    deleted: the common case needs no per-row partition. None when the rows must be
+    partitioned."""
     if step.choices:
         return None
     table = members.table
     counted = (
-        select(func.count(), func.count(person.c.id))
+        select(func.count(), func.count(person.c.id), _named(table))
         .select_from(table.outerjoin(person, person.c.id == table.c.person_id))
         .where(*members.where)
     )
-    everyone, present = connection.execute(counted).one()
-    return {0: int(everyone)} if everyone == present else None
+    everyone, present, named = connection.execute(counted).one()
+    if everyone != present:
+        return None
+    return {0: int(everyone)}, _named_count(table, named)
+
+
+def _named_count(table: Table, named: Any) -> int | None:
+    return int(named) if "next_step" in table.c else None
 
 
 def _partition(
     connection: Connection, flow: FlowRun, step: Step, members: Members
-) -> dict[int | None, int]:
+) -> tuple[dict[int | None, int], int | None]:
     """Write each row's choice (0 = Default, FLOW-9; NULL = person deleted, FLOW-7) into
-    ``branch`` and count the rows per branch."""
+    ``branch``; count the rows per branch and those with a ``next_step``."""
     table = members.table
     person = flow.compile_context.person
     chosen = select(_choice_case(step, flow.compile_context)).where(
         person.c.id == table.c.person_id
     )
     connection.execute(update(table).where(*members.where).values(branch=chosen.scalar_subquery()))
-    return {
-        branch: int(count)
-        for branch, count in connection.execute(
-            select(table.c.branch, func.count()).where(*members.where).group_by(table.c.branch)
-        )
-    }
+    sizes: dict[int | None, int] = {}
+    named = 0
+    counts = select(table.c.branch, func.count(), _named(table))
+    for branch, count, with_step in connection.execute(
+        counts.where(*members.where).group_by(table.c.branch)
+    ):
+        sizes[branch] = int(count)
+        named += int(with_step)
+    return sizes, _named_count(table, named)
 
 
 def _dispatch(
