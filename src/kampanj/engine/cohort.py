@@ -267,7 +267,11 @@ def apply_step(
         if params is None:
             skipped[DO_NOTHING] = skipped.get(DO_NOTHING, 0) + size
             continue
-        part = _dispatch(connection, flow, frame, env, params, members, branch)
+        # The partition counted this branch in this transaction; the branches before it
+        # took the same step type, and none the functions below count for (Change Data
+        # Value, lists, Interesting Moment) changes the member rows.
+        known = replace(env, cohort_size=size)
+        part = _dispatch(connection, flow, frame, known, params, members, branch)
         outcome.executed += part.executed
         outcome.blocked += part.blocked
         outcome.errors.extend(part.errors)

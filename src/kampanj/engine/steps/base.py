@@ -70,6 +70,9 @@ class StepEnv:
     """Assets by name (lists)."""
     call_path: str | None = None
     """LEDG-1 call path (step ids from level 0 down, ``s2/s1``); None at level 0 = the step id."""
+    cohort_size: int | None = None
+    """How many rows the cohort holds, when the caller counted them in this transaction
+    (the partition's counts); None when unknown."""
 
     @property
     def campaign_id(self) -> int:
@@ -123,8 +126,11 @@ def cohort_ids(connection: Connection, cohort: Select[Any]) -> list[int]:
     return list(connection.execute(cohort.order_by(None)).scalars())
 
 
-def cohort_size(connection: Connection, cohort: Select[Any]) -> int:
-    """How many persons ``cohort`` holds, counted by the database."""
+def cohort_size(connection: Connection, cohort: Select[Any], known: int | None = None) -> int:
+    """How many persons ``cohort`` holds: ``known`` when the caller counted it already in
+    this transaction (`StepEnv.cohort_size`), else counted by the database."""
+    if known is not None:
+        return known
     counted = select(func.count()).select_from(cohort.order_by(None).subquery())
     return int(connection.execute(counted).scalar_one())
 

@@ -169,7 +169,7 @@ def _apply_constant(
         return every_person_fails(
             connection, env, cohort, INVALID_VALUE, f"{field.display_name}: {error}"
         )
-    count = cohort_size(connection, cohort)
+    count = cohort_size(connection, cohort, env.cohort_size)
     if not writes:
         return StepOutcome(executed=count)
     column = env.person.c[field.column]

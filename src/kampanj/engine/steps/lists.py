@@ -70,7 +70,7 @@ def add(
             literal(env.now, list_member.c.added_at.type).label("added_at"),
         ),
     )
-    return StepOutcome(executed=cohort_size(connection, cohort))
+    return StepOutcome(executed=cohort_size(connection, cohort, env.cohort_size))
 
 
 def remove(
@@ -98,4 +98,4 @@ def remove(
             list_member.c.list_id == list_id, list_member.c.person_id.in_(cohort)
         )
     )
-    return StepOutcome(executed=cohort_size(connection, cohort))
+    return StepOutcome(executed=cohort_size(connection, cohort, env.cohort_size))

@@ -36,7 +36,7 @@ def apply(
             primary_value=kind,
             attributes={"Description": text_value(template.constant())},
         )
-        return StepOutcome(executed=cohort_size(connection, cohort))
+        return StepOutcome(executed=cohort_size(connection, cohort, env.cohort_size))
     rendered = template.sql_text(env.person)
     if rendered is not None:
         members = select(env.person.c.id).where(env.person.c.id.in_(cohort))
@@ -50,7 +50,7 @@ def apply(
             # ACT-1: an empty description is left out, as in the rows written in Python.
             attributes={"Description": func.nullif(rendered, "")},
         )
-        return StepOutcome(executed=cohort_size(connection, cohort))
+        return StepOutcome(executed=cohort_size(connection, cohort, env.cohort_size))
     rows = person_rows(connection, env, cohort, sorted(template.person_columns))
     texts = template.render_many(rows)
     insert_activity_rows(
