@@ -80,6 +80,15 @@ folders:
           - Change Score: {scoreName: Lead Score, change: "+1"}
 """
 
+# Appended to WORLD (after its last campaign): a trigger campaign on its custom activity.
+ATTENDANCE = """\
+          - name: Attendance
+            active: true
+            smartList: {triggers: [Attends Event]}
+            flow:
+              - Change Data Value: {attribute: City, newValue: Attended}
+"""
+
 
 class Api:
     """A TestClient plus the database and clock behind it."""

@@ -17,7 +17,7 @@ from typing import Any, cast
 import httpx
 import pytest
 import sqlalchemy as sa
-from apisupport import WORLD
+from apisupport import ATTENDANCE, WORLD
 from typer.testing import CliRunner
 
 from kampanj.cli.app import app
@@ -145,16 +145,6 @@ def test_in_process_ticker_survives_a_failing_tick() -> None:
         ticker.join(timeout=30)
     assert not ticker.is_alive()
     assert len(calls) >= 2
-
-
-# The API test world plus a trigger campaign on its custom activity.
-ATTENDANCE = """\
-          - name: Attendance
-            active: true
-            smartList: {triggers: [Attends Event]}
-            flow:
-              - Change Data Value: {attribute: City, newValue: Attended}
-"""
 
 
 def test_in_process_worker_is_woken_by_api_writes(database: Database, tmp_path: Path) -> None:

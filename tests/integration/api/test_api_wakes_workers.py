@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from apisupport import START, WORLD, Api
+from apisupport import ATTENDANCE, START, WORLD, Api
 from fastapi.testclient import TestClient
 
 from kampanj.api import create_app
@@ -21,15 +21,6 @@ from kampanj.services.apply import apply_paths
 from kampanj.store import schema
 from kampanj.store.database import Database
 from queuesupport import QUEUES, queue_url_for, run_status, running_worker, wait_until
-
-# The API test world plus a trigger campaign on its custom activity.
-ATTENDANCE = """\
-          - name: Attendance
-            active: true
-            smartList: {triggers: [Attends Event]}
-            flow:
-              - Change Data Value: {attribute: City, newValue: Attended}
-"""
 
 
 @pytest.fixture(params=QUEUES)

@@ -8,24 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triggersupport import CLOCK, person_ids, runs, setup
+from triggersupport import CLOCK, PRICING_VISITORS, person_ids, runs, setup, visit_unoffered
 
 from kampanj.clock import Clock
 from kampanj.engine import handoff
-from kampanj.engine.events import record_event
 from kampanj.engine.handoff import Handoff, caught_up
 from kampanj.engine.triggers import DispatchReport
 from kampanj.store.database import Database
-
-VISITORS = """\
-      - name: Visitors
-        smartList:
-          triggers:
-            - Visits Web Page: {Web Page: {contains: pricing}}
-        flow:
-          - Change Score: {scoreName: Lead Score, change: "+5"}
-        schedule: {qualification: every time}
-"""
 
 
 def _handoff(owner: str, asked: list[str] | None = None) -> Handoff:
@@ -41,21 +30,15 @@ def _handoff(owner: str, asked: list[str] | None = None) -> Handoff:
     )
 
 
-def _visit(database: Database, person: int) -> None:
-    record_event(
-        database, CLOCK, "Visit Webpage", person_id=person, primary="pricing.html", offer=False
-    )
-
-
 def test_one_dispatcher_at_a_time_and_the_holder_asks_for_what_it_left(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While one handoff dispatches under the lease, another is turned away (False) without
     offering anything; after releasing the lease the holder sees the activity recorded
     meanwhile and asks for another dispatch, so it does not wait for the sweep."""
-    setup(database, tmp_path, VISITORS, "Visitors")
+    setup(database, tmp_path, PRICING_VISITORS, "Visitors")
     first, second = person_ids(database)[:2]
-    _visit(database, first)
+    visit_unoffered(database, first)
     asked: list[str] = []
     holder, other = _handoff("holder", asked), _handoff("other", asked)
     real = handoff.triggers.dispatch
@@ -63,7 +46,7 @@ def test_one_dispatcher_at_a_time_and_the_holder_asks_for_what_it_left(
 
     def dispatch(db: Database, clock: Clock, **options: Any) -> DispatchReport:
         report = real(db, clock, **options)
-        _visit(database, second)  # recorded while the holder has the lease
+        visit_unoffered(database, second)  # recorded while the holder has the lease
         turned_away.append(not other.dispatch(database, clock))
         return report
 

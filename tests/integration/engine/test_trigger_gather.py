@@ -6,28 +6,10 @@ import itertools
 from pathlib import Path
 
 import pytest
-from triggersupport import CLOCK, person_ids, runs, setup
+from triggersupport import CLOCK, PRICING_VISITORS, person_ids, runs, setup, visit_unoffered
 
-from kampanj.engine.events import record_event
 from kampanj.engine.triggers import BUSY_BATCH, GATHER_BUSY_SECONDS, GATHER_SECONDS, drain
 from kampanj.store.database import Database
-
-VISITORS = """\
-      - name: Visitors
-        smartList:
-          triggers:
-            - Visits Web Page: {Web Page: {contains: pricing}}
-        flow:
-          - Change Score: {scoreName: Lead Score, change: "+5"}
-        schedule: {qualification: every time}
-"""
-
-
-def _visit(database: Database, person: int) -> None:
-    """As a producer beside the consumer records: the dispatch is left to `drain`."""
-    record_event(
-        database, CLOCK, "Visit Webpage", person_id=person, primary="pricing.html", offer=False
-    )
 
 
 @pytest.mark.parametrize("waiting", [1, 0])  # turns waited per look
@@ -37,9 +19,9 @@ def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
     """ORD-5: after a run during which writers took turns, the next dispatch waits
     ``gather`` seconds; the events recorded meanwhile form the next run's cohort together.
     With nobody else writing, no pause."""
-    setup(database, tmp_path, VISITORS, "Visitors")
+    setup(database, tmp_path, PRICING_VISITORS, "Visitors")
     first, *others = person_ids(database)[:4]
-    _visit(database, first)
+    visit_unoffered(database, first)
     turns = itertools.count(0, waiting)  # each look: more turns waited, or the same
     monkeypatch.setattr(database, "writer_turns_waited", lambda: next(turns))
     pauses: list[float] = []
@@ -48,7 +30,7 @@ def test_drain_waits_for_waiting_writers_before_its_next_dispatch(
         pauses.append(seconds)
         if len(pauses) == 1:
             for person in others:  # what the waiting writers record meanwhile
-                _visit(database, person)
+                visit_unoffered(database, person)
 
     results = drain(database, CLOCK, pause=pause)
 
@@ -66,10 +48,10 @@ def test_drain_waits_longer_after_a_dispatch_that_found_a_crowd(
 ) -> None:
     """ORD-5: when the last dispatch offered at least BUSY_BATCH activities (a stream), the
     next one waits ``gather_busy`` instead of ``gather``."""
-    setup(database, tmp_path, VISITORS, "Visitors")
+    setup(database, tmp_path, PRICING_VISITORS, "Visitors")
     people = person_ids(database)
     for number in range(BUSY_BATCH):
-        _visit(database, people[number % len(people)])
+        visit_unoffered(database, people[number % len(people)])
     turns = itertools.count()
     monkeypatch.setattr(database, "writer_turns_waited", lambda: next(turns))
     pauses: list[float] = []

@@ -11,6 +11,7 @@ from enginesupport import build
 
 from kampanj.clock import FixedClock
 from kampanj.engine.activation import activate
+from kampanj.engine.events import record_event
 from kampanj.store import schema
 from kampanj.store.database import Database
 
@@ -19,6 +20,18 @@ CLOCK = FixedClock(T0)
 PEOPLE = "email,leadScore,country\n" + "".join(
     f"p{n}@x.com,{n * 10},{'Sweden' if n % 2 else 'Norway'}\n" for n in range(1, 7)
 )
+
+
+# One trigger campaign: a visit to a pricing page adds 5 to the score, every time.
+PRICING_VISITORS = """\
+      - name: Visitors
+        smartList:
+          triggers:
+            - Visits Web Page: {Web Page: {contains: pricing}}
+        flow:
+          - Change Score: {scoreName: Lead Score, change: "+5"}
+        schedule: {qualification: every time}
+"""
 
 
 def world(campaigns: str, extra_lists: str = "") -> str:
@@ -57,3 +70,11 @@ def runs(database: Database) -> list[Any]:
 def person_ids(database: Database) -> list[int]:
     with database.read() as connection:
         return list(connection.execute(sa.text("select id from person order by id")).scalars())
+
+
+def visit_unoffered(database: Database, person: int) -> None:
+    """A pricing-page visit recorded as a producer beside a consumer records it: the
+    dispatch is left to the consumer (``offer=False``)."""
+    record_event(
+        database, CLOCK, "Visit Webpage", person_id=person, primary="pricing.html", offer=False
+    )
