@@ -31,7 +31,7 @@ from kampanj.engine.frame import FlowRun, Frame, Members
 from kampanj.engine.runs import Issue, MemberState, RunStatus, add_issues, at_step
 from kampanj.engine.steps import remove_from_flow
 from kampanj.engine.steps.base import StepEnv, StepOutcome, every_person_fails
-from kampanj.engine.steps.registry import STEP_FUNCTIONS
+from kampanj.engine.steps.registry import STEP_FUNCTIONS, STEP_PRECHECKS
 from kampanj.model.campaigns import ParamValue, Step, StepType
 from kampanj.smartlist.compiler import compile_filter
 from kampanj.smartlist.context import CompileContext, InvalidSmartList
@@ -234,12 +234,6 @@ def apply_step(
     """
     now = frame.clock.now()
     person = flow.compile_context.person
-    counted = _unpartitioned_sizes(connection, step, members, person)
-    if counted is None:
-        sizes, named = _partition(connection, flow, step, members)
-    else:
-        sizes, named = counted
-        members = replace(members, partitioned=False)
     call_path = frame.call_path(step.id)
     env = StepEnv(
         run_id=flow.run_id,
@@ -253,6 +247,13 @@ def apply_step(
         references=flow.references,
         call_path=call_path if frame.depth else None,
     )
+    flagged: int | None = None
+    counted = _unpartitioned_sizes(connection, step, members, person, _precheck(connection, env))
+    if counted is None:
+        sizes, named = _partition(connection, flow, step, members)
+    else:
+        sizes, named, flagged = counted
+        members = replace(members, partitioned=False)
     outcome = StepOutcome()
     choices: dict[str, int] = {}
     skipped: dict[str, int] = {}
@@ -270,7 +271,7 @@ def apply_step(
         # The partition counted this branch in this transaction; the branches before it
         # took the same step type, and none the functions below count for (Change Data
         # Value, lists, Interesting Moment) changes the member rows.
-        known = replace(env, cohort_size=size)
+        known = replace(env, cohort_size=size, flagged=flagged)
         part = _dispatch(connection, flow, frame, known, params, members, branch)
         outcome.executed += part.executed
         outcome.blocked += part.blocked
@@ -288,24 +289,43 @@ def _named(table: Table) -> ColumnElement[Any]:
     return func.count(table.c.next_step) if "next_step" in table.c else literal(0)
 
 
+def _precheck(connection: Connection, env: StepEnv) -> ColumnElement[bool] | None:
+    """The step type's precheck predicate (`STEP_PRECHECKS`) for a step without choices."""
+    step = env.step
+    precheck = STEP_PRECHECKS.get(step.type)
+    if precheck is None or step.choices or step.do_nothing:
+        return None
+    return precheck(connection, env, step.params)
+
+
 def _unpartitioned_sizes(
-    connection: Connection, step: Step, members: Members, person: Table
-) -> tuple[dict[int | None, int], int | None] | None:
-    """``({0: n}, named)`` when the step has no choices and nobody in ``members`` was
-    deleted: the common case needs no per-row partition. None when the rows must be
-    partitioned."""
+    connection: Connection,
+    step: Step,
+    members: Members,
+    person: Table,
+    precheck: ColumnElement[bool] | None,
+) -> tuple[dict[int | None, int], int | None, int | None] | None:
+    """``({0: n}, named, flagged)`` when the step has no choices and nobody in ``members``
+    was deleted: the common case needs no per-row partition. ``flagged`` counts the persons
+    ``precheck`` matches (None without one): the person rows are read here anyway. None
+    when the rows must be partitioned."""
     if step.choices:
         return None
     table = members.table
+    flagged = literal(None) if precheck is None else func.count(case((precheck, 1)))
     counted = (
-        select(func.count(), func.count(person.c.id), _named(table))
+        select(func.count(), func.count(person.c.id), _named(table), flagged)
         .select_from(table.outerjoin(person, person.c.id == table.c.person_id))
         .where(*members.where)
     )
-    everyone, present, named = connection.execute(counted).one()
+    everyone, present, named, matched = connection.execute(counted).one()
     if everyone != present:
         return None
-    return {0: int(everyone)}, _named_count(table, named)
+    return (
+        {0: int(everyone)},
+        _named_count(table, named),
+        None if precheck is None else int(matched),
+    )
 
 
 def _named_count(table: Table, named: Any) -> int | None:

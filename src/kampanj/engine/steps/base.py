@@ -73,6 +73,9 @@ class StepEnv:
     cohort_size: int | None = None
     """How many rows the cohort holds, when the caller counted them in this transaction
     (the partition's counts); None when unknown."""
+    flagged: int | None = None
+    """How many persons of the cohort the step type's precheck predicate (`STEP_PRECHECKS`)
+    matches, counted with the partition in this transaction; None when not counted."""
 
     @property
     def campaign_id(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -77,6 +78,54 @@ def apply(
         fixed = "".join(s for s in template.segments if isinstance(s, str))
         return _apply_rendered(connection, env, field, rendered, fixed, cohort)
     return _apply_per_person(connection, env, field, template.render_many, cohort, template)
+
+
+def flagged(
+    connection: Connection, env: StepEnv, params: Mapping[str, ParamValue]
+) -> ColumnElement[bool] | None:
+    """The persons whose SQL-rendered value is too long (FLOW-14), over ``person`` columns;
+    None when the step takes another path. The cohort engine counts them with its
+    partition, so a step where nobody fails reads its cohort once less."""
+    field = env.fields.get(str(params.get("attribute") or ""))
+    if field is None or field.read_only or field.update_blocked:
+        return None
+    template = env.template(params.get("newValue"))
+    if template.is_constant or not field.data_type.is_textual:
+        return None
+    rendered = template.sql_text(env.person)
+    if rendered is None:
+        return None
+    fixed = "".join(s for s in template.segments if isinstance(s, str))
+    return _rendered_tests(connection, field, rendered, fixed).too_long
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderedTests:
+    """FLOW-13/14 on a SQL-rendered value: what it writes and whether it fails."""
+
+    blank: ColumnElement[bool]
+    new: ColumnElement[Any]
+    too_long: ColumnElement[bool]
+
+
+def _rendered_tests(
+    connection: Connection, field: FieldDef, rendered: ColumnElement[str], fixed: str
+) -> _RenderedTests:
+    """``fixed`` is the template's constant text: when it has a non-space character, no
+    person's text is blank, and when it has a character ``NULL`` lacks, none clears."""
+    blank: ColumnElement[bool] = false()
+    if not fixed or fixed.isspace():
+        trim = func.btrim if connection.dialect.name == "postgresql" else func.trim
+        blank = trim(rendered, literal(_whitespace(), String)) == ""
+    clears: ColumnElement[bool] = false()
+    new: ColumnElement[Any] = rendered
+    if set(fixed) <= set(CLEAR_TEXT):
+        clears = rendered == CLEAR_TEXT
+        new = case((clears, null()), else_=rendered)
+    too_long: ColumnElement[bool] = false()
+    if field.data_type is not FieldType.TEXT:
+        too_long = and_(~blank, ~clears, func.length(rendered) > MAX_STRING_LENGTH)
+    return _RenderedTests(blank=blank, new=new, too_long=too_long)
 
 
 @cache
@@ -201,28 +250,21 @@ def _apply_rendered(
 
     Blank text writes nothing, ``NULL`` clears (FLOW-13); only over-long values for
     string fields can fail, and those few are converted in Python for the message.
-    ``fixed`` is the template's constant text: when it has a non-space character, no
-    person's text is blank, and when it has a character ``NULL`` lacks, none clears.
     """
     person = env.person
     column = person.c[field.column]
     members = person.c.id.in_(cohort)
-    blank: ColumnElement[bool] = false()
-    if not fixed or fixed.isspace():
-        trim = func.btrim if connection.dialect.name == "postgresql" else func.trim
-        blank = trim(rendered, literal(_whitespace(), String)) == ""
-    clears: ColumnElement[bool] = false()
-    new: ColumnElement[Any] = rendered
-    if set(fixed) <= set(CLEAR_TEXT):
-        clears = rendered == CLEAR_TEXT
-        new = case((clears, null()), else_=rendered)
-    too_long: ColumnElement[bool] = false()
-    if field.data_type is not FieldType.TEXT:
-        too_long = and_(~blank, ~clears, func.length(rendered) > MAX_STRING_LENGTH)
-    # One pass counts the cohort and its failures; failing persons are rare and read apart.
-    size, failures = connection.execute(
-        select(func.count(), func.count(case((too_long, 1)))).where(members)
-    ).one()
+    tests = _rendered_tests(connection, field, rendered, fixed)
+    blank, new, too_long = tests.blank, tests.new, tests.too_long
+    if env.flagged is not None and env.cohort_size is not None:
+        # Both counted with the partition, in this transaction.
+        size, failures = env.cohort_size, env.flagged
+    else:
+        # One pass counts the cohort and its failures; failing persons are rare and read
+        # apart.
+        size, failures = connection.execute(
+            select(func.count(), func.count(case((too_long, 1)))).where(members)
+        ).one()
     outcome = StepOutcome()
     if failures:
         failing = select(person.c.id, rendered).where(members, too_long).order_by(person.c.id)

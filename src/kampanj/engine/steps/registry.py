@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import ColumnElement, Connection, Select
 
 from kampanj.engine.steps import (
     alert,
@@ -41,3 +41,13 @@ STEP_FUNCTIONS: Mapping[StepType, StepFunction] = {
     StepType.CALL_WEBHOOK: webhook.call_webhook,
 }
 """Every other FLOW-24 step is refused at run start, never skipped silently."""
+
+Precheck = Callable[[Connection, StepEnv, Mapping[str, ParamValue]], ColumnElement[bool] | None]
+
+STEP_PRECHECKS: Mapping[StepType, Precheck] = {
+    StepType.CHANGE_DATA_VALUE: data_value.flagged,
+    StepType.CHANGE_SCORE: score.flagged,
+}
+"""Persons a step must read apart (clamped scores, over-long values), as a predicate over
+``person`` columns: the cohort engine counts them in the statement that checks for deleted
+persons (`StepEnv.flagged`), so a step where nobody is flagged skips its own pass."""

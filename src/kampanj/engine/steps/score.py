@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Select, case, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    case,
+    func,
+    literal,
+    select,
+    update,
+)
 
 from kampanj.engine.steps.base import (
     StepEnv,
@@ -47,6 +57,34 @@ def apply(
     return _apply_per_person(connection, env, field, template, cohort)
 
 
+def flagged(
+    connection: Connection, env: StepEnv, params: Mapping[str, ParamValue]
+) -> ColumnElement[bool] | None:
+    """The persons a constant change clamps (FLOW-17), over ``person`` columns; None when
+    the step takes another path. The cohort engine counts them with its partition, so a
+    step that clamps nobody reads its cohort once less."""
+    field = env.fields.get(str(params.get("scoreName") or ""))
+    if field is None or field.data_type is not FieldType.SCORE:
+        return None
+    template = env.template(params.get("change"))
+    if not template.is_constant:
+        return None
+    change = parse_change(template.constant())
+    if change is None:
+        return None
+    return _out_of_range(_raw(env, field, change))
+
+
+def _raw(env: StepEnv, field: FieldDef, change: ScoreChange) -> ColumnElement[Any]:
+    """The unclamped new score in SQL."""
+    amount = literal(change.amount, BigInteger)
+    return amount if change.sets else func.coalesce(env.person.c[field.column], 0) + amount
+
+
+def _out_of_range(raw: ColumnElement[Any]) -> ColumnElement[bool]:
+    return (raw > SCORE_MAX) | (raw < SCORE_MIN)
+
+
 def _bad_change(text: str) -> str:
     return f"{text!r} is not a score change; write +N, -N, N, =N or =-N (FLOW-16)"
 
@@ -65,19 +103,19 @@ def _apply_constant(
     """Pure SQL: activities from the old scores, then one UPDATE (FLOW-17)."""
     column = env.person.c[field.column]
     old = func.coalesce(column, 0)
-    amount = literal(change.amount, BigInteger)
-    raw = amount if change.sets else old + amount
+    raw = _raw(env, field, change)
     new = case((raw > SCORE_MAX, SCORE_MAX), (raw < SCORE_MIN, SCORE_MIN), else_=raw)
     members = env.person.c.id.in_(cohort)
     outcome = StepOutcome()
-    outcome.warnings.extend(
-        _clamped(env, person_id, int(value))
-        for person_id, value in connection.execute(
-            select(env.person.c.id, raw)
-            .where(members, (raw > SCORE_MAX) | (raw < SCORE_MIN))
-            .order_by(env.person.c.id)
+    if env.flagged != 0:  # not counted, or someone is clamped
+        outcome.warnings.extend(
+            _clamped(env, person_id, int(value))
+            for person_id, value in connection.execute(
+                select(env.person.c.id, raw)
+                .where(members, _out_of_range(raw))
+                .order_by(env.person.c.id)
+            )
         )
-    )
     insert_activity_select(
         connection,
         env,
