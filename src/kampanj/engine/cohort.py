@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     update,
 )
@@ -226,11 +227,11 @@ def _committed_paths(
 
 def apply_step(
     connection: Connection, flow: FlowRun, frame: Frame, step: Step, members: Members
-) -> int | None:
+) -> int:
     """Partition ``members`` by the step's choices and apply each partition (FLOW-8..12).
 
-    Returns how many members had a ``next_step`` when the step began (``run_member``
-    only; None for ``call_member``, which has no such column).
+    Returns how many members had a ``next_step`` when the step began (always 0 for
+    ``call_member``, which has no such column).
     """
     now = frame.clock.now()
     person = flow.compile_context.person
@@ -304,7 +305,7 @@ def _unpartitioned_sizes(
     members: Members,
     person: Table,
     precheck: ColumnElement[bool] | None,
-) -> tuple[dict[int | None, int], int | None, int | None] | None:
+) -> tuple[dict[int | None, int], int, int | None] | None:
     """``({0: n}, named, flagged)`` when the step has no choices and nobody in ``members``
     was deleted: the common case needs no per-row partition. ``flagged`` counts the persons
     ``precheck`` matches (None without one): the person rows are read here anyway. None
@@ -312,7 +313,7 @@ def _unpartitioned_sizes(
     if step.choices:
         return None
     table = members.table
-    flagged = literal(None) if precheck is None else func.count(case((precheck, 1)))
+    flagged = null() if precheck is None else func.count(case((precheck, 1)))
     counted = (
         select(func.count(), func.count(person.c.id), _named(table), flagged)
         .select_from(table.outerjoin(person, person.c.id == table.c.person_id))
@@ -321,20 +322,12 @@ def _unpartitioned_sizes(
     everyone, present, named, matched = connection.execute(counted).one()
     if everyone != present:
         return None
-    return (
-        {0: int(everyone)},
-        _named_count(table, named),
-        None if precheck is None else int(matched),
-    )
-
-
-def _named_count(table: Table, named: Any) -> int | None:
-    return int(named) if "next_step" in table.c else None
+    return {0: int(everyone)}, int(named), None if precheck is None else int(matched)
 
 
 def _partition(
     connection: Connection, flow: FlowRun, step: Step, members: Members
-) -> tuple[dict[int | None, int], int | None]:
+) -> tuple[dict[int | None, int], int]:
     """Write each row's choice (0 = Default, FLOW-9; NULL = person deleted, FLOW-7) into
     ``branch``; count the rows per branch and those with a ``next_step``."""
     table = members.table
@@ -351,7 +344,7 @@ def _partition(
     ):
         sizes[branch] = int(count)
         named += int(with_step)
-    return sizes, _named_count(table, named)
+    return sizes, named
 
 
 def _dispatch(
