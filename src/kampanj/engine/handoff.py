@@ -78,11 +78,11 @@ class Handoff:
                 sent += 1
         return sent
 
-    def dispatch(self, database: Database, clock: Clock) -> bool:
+    def dispatch(self, database: Database, clock: Clock) -> None:
         """Offer new activities to triggers unless another thread or worker is at it (its
         dispatch may take a while under load; ours would only queue up behind it, and on
         PostgreSQL every dispatcher waiting for the activity table's SHARE lock holds up
-        the writers). False when turned away.
+        the writers).
 
         The one at it looks again after releasing the lease and, when activities are still
         waiting, asks for another dispatch (``redispatch``): whatever a turned-away
@@ -90,10 +90,10 @@ class Handoff:
         the sweep, and nobody waits for the lease meanwhile."""
         with database.read() as connection:
             if caught_up(connection):
-                return True
+                return
         owner = f"{self.owner}:{threading.get_ident()}"
         if not leases.acquire(database, leases.DISPATCH, owner, clock.now(), self.lease_ttl):
-            return False
+            return
         try:
             triggers.dispatch(database, clock)
         finally:
@@ -103,7 +103,6 @@ class Handoff:
                 waiting = not caught_up(connection)
             if waiting:
                 self.redispatch(database, clock)
-        return True
 
 
 def caught_up(connection: Connection) -> bool:

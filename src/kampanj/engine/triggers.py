@@ -295,8 +295,6 @@ class Enqueued:
 @dataclass(kw_only=True, slots=True)
 class DispatchReport:
     offered: int = 0
-    advanced: bool = False
-    """Whether the cursor moved (False: nothing new, or no horizon within the timeout)."""
     enqueued: list[Enqueued] = field(default_factory=list)
 
 
@@ -381,7 +379,6 @@ def dispatch(
             report.offered += len(rows)
             report.enqueued.extend(_enqueue(connection, index, planner, now))
             connection.execute(_MOVE_CURSOR, {"reached": reached, "now": now})
-            report.advanced = True
             if before_commit is not None:
                 before_commit("dispatch")
 
