@@ -52,6 +52,16 @@ def _deleting(database: Database, person_id: int, after: str) -> Any:
     return hook
 
 
+def _run_deleting_person_2(database: Database, tmp_path: Path, flow: str, people: str) -> Any:
+    """Campaign C with ``flow`` over ``people`` in chunks of two; person 2 (chunk 0) is
+    deleted once s1 committed, so chunk 0 takes the partitioned path from s2 on and the
+    other chunks the counted one."""
+    build(database.url, tmp_path, WORLD.format(flow=flow), people)
+    return run_batch(
+        database, FixedClock(T0), "C", chunk_size=2, on_chunk=_deleting(database, 2, "s1")
+    ).result
+
+
 def _column(database: Database, column: str) -> dict[int, Any]:
     with database.read() as connection:
         person = person_table(load_field_registry(connection))
@@ -69,10 +79,7 @@ def test_clamped_scores_warned_on_both_paths(database: Database, tmp_path: Path)
           - Change Score: {scoreName: Lead Score, change: "=5"}
 """
     people = "email,leadScore\na@x.com,2147483640\nb@x.com,5\nc@x.com,2147483000\n"
-    build(database.url, tmp_path, WORLD.format(flow=flow), people)
-    result = run_batch(
-        database, FixedClock(T0), "C", chunk_size=2, on_chunk=_deleting(database, 2, "s1")
-    ).result
+    result = _run_deleting_person_2(database, tmp_path, flow, people)
     assert [(w["code"], w["personId"], w["stepId"]) for w in result.warnings] == [
         ("SCORE_CLAMPED", 1, "s1"),
         ("SCORE_CLAMPED", 1, "s2"),
@@ -100,10 +107,7 @@ def test_over_long_values_fail_on_both_paths(database: Database, tmp_path: Path)
         "email,company,leadScore\n"
         f"a@x.com,{'x' * 200},1\nb@x.com,short,2\nc@x.com,{'y' * 130},3\nd@x.com,ok,4\n"
     )
-    build(database.url, tmp_path, WORLD.format(flow=flow), people)
-    result = run_batch(
-        database, FixedClock(T0), "C", chunk_size=2, on_chunk=_deleting(database, 2, "s1")
-    ).result
+    result = _run_deleting_person_2(database, tmp_path, flow, people)
     assert [(e["code"], e["personId"], e["stepId"]) for e in result.errors] == [
         ("INVALID_VALUE", 1, "s2"),
         ("INVALID_VALUE", 3, "s2"),
@@ -141,10 +145,7 @@ def test_counting_steps_count_each_choice(database: Database, tmp_path: Path) ->
                 - {if: {Lead Score: {at least: 2}}, description: "end {{lead.Lead Score}}"}
 """
     people = "email,leadScore\na@x.com,1\nb@x.com,2\nc@x.com,3\nd@x.com,4\ne@x.com,5\n"
-    build(database.url, tmp_path, WORLD.format(flow=flow), people)
-    result = run_batch(
-        database, FixedClock(T0), "C", chunk_size=2, on_chunk=_deleting(database, 2, "s1")
-    ).result
+    result = _run_deleting_person_2(database, tmp_path, flow, people)
     counts = {
         step: (outcome.executed, outcome.choices, outcome.skip_reasons)
         for step, outcome in result.steps.items()
