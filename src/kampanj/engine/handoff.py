@@ -31,7 +31,14 @@ from kampanj.engine import leases, triggers
 from kampanj.engine.batch import finish_run
 from kampanj.engine.runs import MemberState, RunKind, RunResult, RunStatus
 from kampanj.store.database import Database
-from kampanj.store.schema import activity, run, run_member, scheduled_run, trigger_cursor
+from kampanj.store.schema import (
+    RUN_MEMBER_LIVE,
+    activity,
+    run,
+    run_member,
+    scheduled_run,
+    trigger_cursor,
+)
 
 Enqueue = Callable[[int, int], None]
 """Put "execute run R chunk C" on the work queue."""
@@ -232,6 +239,7 @@ def _busy(connection: Connection, persons: Sequence[int]) -> dict[int, int]:
             .join(run, run.c.id == run_member.c.run_id)
             .where(
                 run_member.c.person_id.in_(persons[start : start + 500]),
+                RUN_MEMBER_LIVE,  # ix_run_member_person's condition, so it is used
                 run_member.c.state == MemberState.ACTIVE.value,
                 run.c.status == RunStatus.RUNNING.value,
             )

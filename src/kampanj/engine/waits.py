@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
 from kampanj.engine.runs import MemberState, RunStatus
-from kampanj.store.schema import run, run_member, run_progress
+from kampanj.store.schema import RUN_MEMBER_WAITING, run, run_member, run_progress
 
 _LEFT = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 
@@ -53,7 +53,7 @@ def earliest_due(connection: Connection, now: datetime) -> DueWait | None:
         )
         .join(run, run.c.id == run_member.c.run_id)
         .where(
-            run_member.c.state == MemberState.WAITING.value,
+            RUN_MEMBER_WAITING,  # ix_run_member_wake's condition, so it is used
             run_member.c.wake_at <= now,
             run.c.status == RunStatus.RUNNING.value,
         )

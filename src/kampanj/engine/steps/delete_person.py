@@ -19,6 +19,7 @@ from kampanj.engine.steps.base import StepEnv, StepOutcome, insert_activity_sele
 from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import ParamValue
 from kampanj.store.schema import (
+    RUN_MEMBER_LIVE,
     activity,
     call_member,
     campaign_member,
@@ -26,8 +27,6 @@ from kampanj.store.schema import (
     program_member,
     run_member,
 )
-
-_LIVE = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 
 
 def apply(
@@ -58,7 +57,7 @@ def apply(
     connection.execute(delete(env.person).where(env.person.c.id.in_(ids)))
     connection.execute(
         update(run_member)
-        .where(run_member.c.person_id.in_(ids), run_member.c.state.in_(_LIVE))
+        .where(run_member.c.person_id.in_(ids), RUN_MEMBER_LIVE)
         .values(state=MemberState.REMOVED.value, next_step=None, wake_at=None, branch=None)
     )
     # Inside a child the person leaves the whole call chain too (FLOW-25, EXE-18).

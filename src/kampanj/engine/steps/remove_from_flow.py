@@ -23,10 +23,9 @@ from kampanj.model.activities import StandardActivity
 from kampanj.model.campaigns import Campaign, ParamValue
 from kampanj.model.names import fold
 from kampanj.model.step_catalogue import THIS_CAMPAIGN
-from kampanj.store.schema import call_member, run, run_member
+from kampanj.store.schema import RUN_MEMBER_LIVE, call_member, run, run_member
 
 UNKNOWN_TARGET = "INVALID_CAMPAIGN"
-_LIVE_MEMBER = (MemberState.ACTIVE.value, MemberState.WAITING.value)
 _LIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
@@ -98,7 +97,7 @@ def _end_other_instances(
     )
     other = (
         or_(run_member.c.run_id != flow.run_id, ~executing),
-        run_member.c.state.in_(_LIVE_MEMBER),
+        RUN_MEMBER_LIVE,
         run_member.c.run_id.in_(
             select(run.c.id).where(run.c.campaign_id == target.id, run.c.status.in_(_LIVE_RUN))
         ),

@@ -1,0 +1,74 @@
+"""Migration 0013 (issues 4 and 5): the per-person activity index loses the date, the two
+``run_member`` indexes that contain ``state`` become partial; downgrading restores them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+
+from kampanj.store.database import Database
+from kampanj.store.migrate import alembic_config
+
+
+def _migrate(database: Database, revision: str) -> None:
+    config = alembic_config(database)
+    with database.begin() as connection:
+        config.attributes["connection"] = connection
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+
+def _indexes(database: Database, table: str) -> dict[str, tuple[list[Any], str]]:
+    """Index name → (columns, condition); the condition as the database stores it."""
+    with database.read() as connection:
+        found = {
+            index["name"]: index["column_names"]
+            for index in sa.inspect(connection).get_indexes(table)
+            if index["name"] is not None
+        }
+        if database.dialect == "postgresql":
+            rows = connection.execute(
+                sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t"),
+                {"t": table},
+            )
+        else:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+                ),
+                {"t": table},
+            )
+        definitions = {name: sql or "" for name, sql in rows}
+    return {
+        name: (columns, definitions[name].partition(" WHERE ")[2])
+        for name, columns in found.items()
+    }
+
+
+def test_upgrade_narrows_and_downgrade_restores(database: Database) -> None:
+    activity, member = _indexes(database, "activity"), _indexes(database, "run_member")
+    assert activity["ix_activity_person_type"] == (["person_id", "activity_type_id"], "")
+    assert "ix_activity_person_type_date" not in activity
+    wake_columns, waiting = member["ix_run_member_wake"]
+    person_columns, live = member["ix_run_member_person"]
+    assert (wake_columns, person_columns) == (["wake_at"], ["person_id", "state"])
+    assert "'waiting'" in waiting and "'active'" not in waiting
+    assert "'active'" in live and "'waiting'" in live
+
+    _migrate(database, "0012")
+    activity, member = _indexes(database, "activity"), _indexes(database, "run_member")
+    assert activity["ix_activity_person_type_date"][0] == [
+        "person_id",
+        "activity_type_id",
+        "activity_date",
+    ]
+    assert "ix_activity_person_type" not in activity
+    assert member["ix_run_member_wake"] == (["state", "wake_at"], "")
+    assert member["ix_run_member_person"] == (["person_id", "state"], "")
+
+    _migrate(database, "head")
+    assert _indexes(database, "run_member")["ix_run_member_wake"][1] == waiting
