@@ -193,17 +193,22 @@ def run_batch(
                 ],
             )
             return StartedRun(result=load_result(connection, run_id), ignored=ignored)
-        matching = qualify.count_matching(connection, compiled, ctx)
+        rule = campaign.schedule.qualification
+        matching: int | None = None
+        if not qualify.everyone_matching_qualifies(connection, rule, campaign.id):
+            matching = qualify.count_matching(connection, compiled, ctx)
         qualified = qualify.insert_cohort(
             connection,
             run_id=run_id,
             campaign_id=campaign.id,
             compiled=compiled,
             ctx=ctx,
-            rule=campaign.schedule.qualification,
+            rule=rule,
             now=now,
             chunk_size=chunk_size,
         )
+        if matching is None:
+            matching = qualified
         limit = campaign.schedule.max_members
         if limit is None and definitions.settings is not None:
             limit = definitions.settings.default_max_members

@@ -58,6 +58,18 @@ def eligible(
     raise ValueError(rule.type)  # pragma: no cover
 
 
+def everyone_matching_qualifies(
+    connection: Connection, rule: QualificationRule, campaign_id: int
+) -> bool:
+    """Whether `eligible` is true for every person: an ``every time`` rule, or a campaign
+    nobody has been a member of yet (CMP-17 looks only at membership). Then the cohort's
+    size is the number qualified, and the smart list need not be counted apart."""
+    if rule.type is QualificationRuleType.ANY:
+        return True
+    anyone = exists().where(campaign_member.c.campaign_id == campaign_id)
+    return not connection.execute(select(anyone)).scalar_one()
+
+
 def count_matching(connection: Connection, compiled: CompiledSmartList, ctx: CompileContext) -> int:
     statement = select(func.count()).select_from(ctx.person).where(compiled.predicate)
     return int(connection.execute(statement).scalar_one())

@@ -227,11 +227,15 @@ def test_qualification_rules(
         "email,leadScore\na@x.com,1\nb@x.com,2\n",
     )
     clock = FixedClock(T0)
-    assert run_batch(database, clock, "C").result.qualified == 2
+    # GEN-6: the cohort is who the smart list matches, whoever the rule lets through.
+    first = run_batch(database, clock, "C").result
+    assert (first.cohort, first.qualified) == (2, 2)
     clock.set(T0 + timedelta(days=1))
-    assert run_batch(database, clock, "C").result.qualified == second
+    again = run_batch(database, clock, "C").result
+    assert (again.cohort, again.qualified) == (2, second)
     clock.set(T0 + timedelta(days=2, minutes=1))
-    assert run_batch(database, clock, "C").result.qualified == third
+    last = run_batch(database, clock, "C").result
+    assert (last.cohort, last.qualified) == (2, third)
     with database.read() as connection:
         members = connection.execute(sa.select(schema.campaign_member)).mappings().all()
     assert {m["created_at"] for m in members} == {T0}
