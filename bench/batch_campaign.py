@@ -11,6 +11,8 @@ so its memory does not count) and the campaign below, copies the database, then 
 
 and checks that both copies end in the same state: person fields, list and campaign
 membership, and the campaign's activities as a multiset (ids and timestamps left out).
+Before each of the two timed runs the file systems are synced (``os.sync``), so neither
+pays for writing back what the build (or the run before it) left in the page cache.
 Prints one JSON line: seconds per phase and per step, people/s, peak RSS, the hand script's
 seconds and the ratio, ``cpu_loop_s`` / ``cpu_steal_pct`` (``bench/_machine.py``). Exits 1
 when the end states differ.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -384,11 +387,15 @@ def main() -> None:
     build_started = time.perf_counter()
     with databases(args.db, args.people, args.seed, definitions) as (engine_url, hand_url):
         build_seconds = time.perf_counter() - build_started
+        # Each timed phase starts on a clean disk: otherwise the kernel's writeback of the
+        # build (or of the engine's run, for the hand script) lands in the measured time.
+        os.sync()
         calibration = cpu_loop_seconds()
         steal = StealMeter.start()
         engine = run_engine(engine_url, args.chunk_size, args.profile_sql)
         engine_rss = peak_rss_mb()
         engine_steal = steal.percent()
+        os.sync()
         hand_steal = StealMeter.start()
         hand_seconds, hand_cpu = run_hand_script(
             hand_url, engine["campaign_id"], args.with_executable
