@@ -242,11 +242,12 @@ activity = Table(
     # True for history loaded by `kampanj activities import`: offered to no trigger (ACT-6,
     # migration 0007). NULL for every other activity.
     Column("history", Boolean, nullable=True),
-    # Per-person probes (explain, triggers, filters restricted to one person): a person's
-    # activities of one type are few, so the date is checked on the row. The date in the
-    # key (migration 0013 dropped it) was 27 of each entry's 44 bytes on SQLite, and every
-    # activity written paid for it.
-    Index("ix_activity_person_type", "person_id", "activity_type_id"),
+    # Per-person probes (explain, triggers, filters restricted to one person, correlated
+    # counts such as "Opened Email at least 2 times in the past 60 days"). The date must
+    # stay in the key: without it SQLite's planner answers a correlated count from the
+    # (type, date) index below, scanning the whole window once per person (tried in
+    # migration 0013's first version; test_activity_probe_plans).
+    Index("ix_activity_person_type_date", "person_id", "activity_type_id", "activity_date"),
     # Set scans by type and time (activity filters over the whole database), answered
     # from the index alone. Migration 0003 creates it; on PostgreSQL it is
     # (activity_type_id, activity_date) INCLUDE (person_id), without the primary value;

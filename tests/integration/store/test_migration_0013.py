@@ -1,5 +1,5 @@
-"""Migration 0013 (issues 4 and 5): the per-person activity index loses the date, the two
-``run_member`` indexes that contain ``state`` become partial; downgrading restores them."""
+"""Migration 0013 (issues 4 and 5): the two ``run_member`` indexes that contain ``state``
+become partial; downgrading restores them."""
 
 from __future__ import annotations
 
@@ -50,9 +50,7 @@ def _indexes(database: Database, table: str) -> dict[str, tuple[list[Any], str]]
 
 
 def test_upgrade_narrows_and_downgrade_restores(database: Database) -> None:
-    activity, member = _indexes(database, "activity"), _indexes(database, "run_member")
-    assert activity["ix_activity_person_type"] == (["person_id", "activity_type_id"], "")
-    assert "ix_activity_person_type_date" not in activity
+    member = _indexes(database, "run_member")
     wake_columns, waiting = member["ix_run_member_wake"]
     person_columns, live = member["ix_run_member_person"]
     assert (wake_columns, person_columns) == (["wake_at"], ["person_id", "state"])
@@ -60,13 +58,7 @@ def test_upgrade_narrows_and_downgrade_restores(database: Database) -> None:
     assert "'active'" in live and "'waiting'" in live
 
     _migrate(database, "0012")
-    activity, member = _indexes(database, "activity"), _indexes(database, "run_member")
-    assert activity["ix_activity_person_type_date"][0] == [
-        "person_id",
-        "activity_type_id",
-        "activity_date",
-    ]
-    assert "ix_activity_person_type" not in activity
+    member = _indexes(database, "run_member")
     assert member["ix_run_member_wake"] == (["state", "wake_at"], "")
     assert member["ix_run_member_person"] == (["person_id", "state"], "")
 
