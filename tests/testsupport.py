@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from alembic import command
 
+from kampanj.smartlist.catalogue import Catalogue
+from kampanj.smartlist.conditions import Moment
+from kampanj.smartlist.context import CompileContext
 from kampanj.store import schema
 from kampanj.store.database import Database
+from kampanj.store.migrate import alembic_config
+from kampanj.store.registry import load_activity_types, load_field_registry, person_table
 
 # Custom fields and a channel that definition tests build on; the names are the ones the
 # README and the example use, so snippets written against them read naturally.
@@ -68,3 +76,25 @@ def kampanj_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-c", "from kampanj.cli.app import main; main()"]
+
+
+def migrate_to(database: Database, revision: str) -> None:
+    """Upgrade to ``head`` or downgrade to ``revision`` (migration tests)."""
+    config = alembic_config(database)
+    with database.begin() as connection:
+        config.attributes["connection"] = connection
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+
+def compile_context(connection: sa.Connection, now: datetime) -> CompileContext:
+    """A smart-list compile context from the database's fields and activity types, at
+    ``now`` in UTC."""
+    fields = load_field_registry(connection)
+    return CompileContext(
+        catalogue=Catalogue(fields, load_activity_types(connection)),
+        person=person_table(fields),
+        moment=Moment(now=now, zone=ZoneInfo("UTC")),
+    )

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import bindparam, insert, select
 
 from kampanj.model.activities import StandardActivity
 from kampanj.model.smartlists import Condition, FilterMatchType, Rule, SmartListRules
-from kampanj.smartlist.catalogue import Catalogue
 from kampanj.smartlist.compiler import compile_rules, count_query
-from kampanj.smartlist.conditions import Moment
 from kampanj.smartlist.context import CompileContext, Placement
 from kampanj.store import schema
 from kampanj.store.database import Database
-from kampanj.store.registry import load_activity_types, load_field_registry, person_table
+from testsupport import compile_context
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 PEOPLE = 2_000
@@ -99,13 +96,7 @@ def _plan(database: Database, statement: Any, parameters: dict[str, Any]) -> lis
 
 def _context(database: Database, placement: Placement) -> CompileContext:
     with database.read() as connection:
-        fields = load_field_registry(connection)
-        ctx = CompileContext(
-            catalogue=Catalogue(fields, load_activity_types(connection)),
-            person=person_table(fields),
-            moment=Moment(now=NOW, zone=ZoneInfo("UTC")),
-        )
-    return ctx.at(placement)
+        return compile_context(connection, NOW).at(placement)
 
 
 def _activity_reads(plan: list[str]) -> list[str]:

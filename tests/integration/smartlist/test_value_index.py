@@ -9,21 +9,17 @@ insert, and every operator must see it exactly as it sees a short one, on both b
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, text
 
 from kampanj.model.activities import StandardActivity
 from kampanj.model.smartlists import Condition, Rule, SmartListRules
-from kampanj.smartlist.catalogue import Catalogue
 from kampanj.smartlist.compile_activities import VALUE_INDEX_BYTES
 from kampanj.smartlist.compiler import compile_rules, members_query
-from kampanj.smartlist.conditions import Moment
-from kampanj.smartlist.context import CompileContext
 from kampanj.store import schema
 from kampanj.store.database import Database
-from kampanj.store.registry import load_activity_types, load_field_registry, person_table
+from testsupport import compile_context
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 LONG_PLAIN = "https://example.com/" + "a" * 10_000
@@ -57,12 +53,7 @@ def _visited(operator: str, *values: str, times: int | None = None, name: str = 
 
 def _members(database: Database, rule: Rule) -> set[int]:
     with database.read() as connection:
-        fields = load_field_registry(connection)
-        ctx = CompileContext(
-            catalogue=Catalogue(fields, load_activity_types(connection)),
-            person=person_table(fields),
-            moment=Moment(now=NOW, zone=ZoneInfo("UTC")),
-        )
+        ctx = compile_context(connection, NOW)
         compiled = compile_rules(SmartListRules(filters=(rule,)), ctx)
         assert compiled.valid, compiled.problems
         return set(connection.execute(members_query(compiled, ctx)).scalars())
@@ -123,12 +114,7 @@ def test_postgresql_reads_the_value_from_the_partial_index(visits: Database) -> 
     if visits.dialect != "postgresql":
         pytest.skip("the partial value index exists on PostgreSQL only")
     with visits.read() as connection:
-        fields = load_field_registry(connection)
-        ctx = CompileContext(
-            catalogue=Catalogue(fields, load_activity_types(connection)),
-            person=person_table(fields),
-            moment=Moment(now=NOW, zone=ZoneInfo("UTC")),
-        )
+        ctx = compile_context(connection, NOW)
         rules = SmartListRules(filters=(_visited("contains", "pricing"),))
         statement = members_query(compile_rules(rules, ctx), ctx)
         connection.execute(text("SET LOCAL enable_seqscan = off"))

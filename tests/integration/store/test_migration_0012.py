@@ -7,13 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 
 from kampanj.clock import FixedClock
 from kampanj.services.apply import apply_paths
 from kampanj.store.database import Database
-from kampanj.store.migrate import alembic_config
-from testsupport import write
+from testsupport import migrate_to, write
 
 WORLD = """\
 workspace: Default
@@ -28,27 +26,17 @@ folders:
 """
 
 
-def _migrate(database: Database, revision: str) -> None:
-    config = alembic_config(database)
-    with database.begin() as connection:
-        config.attributes["connection"] = connection
-        if revision == "head":
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
-
-
 def test_upgrade_backfills_activated_at(database: Database, tmp_path: Path) -> None:
     created = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     for name, active in (("On", "true"), ("Off", "false")):
         path = write(tmp_path, f"{name}.yaml", WORLD.format(name=name, active=active))
         apply_paths(database, [path], clock=FixedClock(created))
-    _migrate(database, "0011")
+    migrate_to(database, "0011")
     with database.read() as connection:
         inspector = sa.inspect(connection)
         assert "activated_at" not in {c["name"] for c in inspector.get_columns("campaign")}
         assert "campaign_cleanup" not in inspector.get_table_names()
-    _migrate(database, "head")
+    migrate_to(database, "head")
     with database.read() as connection:
         rows = connection.execute(
             sa.text("SELECT name, activated_at, updated_at FROM campaign ORDER BY name")

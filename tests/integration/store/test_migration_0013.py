@@ -6,20 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 
 from kampanj.store.database import Database
-from kampanj.store.migrate import alembic_config
-
-
-def _migrate(database: Database, revision: str) -> None:
-    config = alembic_config(database)
-    with database.begin() as connection:
-        config.attributes["connection"] = connection
-        if revision == "head":
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
+from testsupport import migrate_to
 
 
 def _indexes(database: Database, table: str) -> dict[str, tuple[list[Any], str]]:
@@ -49,7 +38,7 @@ def _indexes(database: Database, table: str) -> dict[str, tuple[list[Any], str]]
     }
 
 
-def test_upgrade_narrows_and_downgrade_restores(database: Database) -> None:
+def test_upgrade_makes_them_partial_and_downgrade_restores(database: Database) -> None:
     member = _indexes(database, "run_member")
     wake_columns, waiting = member["ix_run_member_wake"]
     person_columns, live = member["ix_run_member_person"]
@@ -57,10 +46,10 @@ def test_upgrade_narrows_and_downgrade_restores(database: Database) -> None:
     assert "'waiting'" in waiting and "'active'" not in waiting
     assert "'active'" in live and "'waiting'" in live
 
-    _migrate(database, "0012")
+    migrate_to(database, "0012")
     member = _indexes(database, "run_member")
     assert member["ix_run_member_wake"] == (["state", "wake_at"], "")
     assert member["ix_run_member_person"] == (["person_id", "state"], "")
 
-    _migrate(database, "head")
+    migrate_to(database, "head")
     assert _indexes(database, "run_member")["ix_run_member_wake"][1] == waiting
