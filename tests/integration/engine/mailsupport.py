@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from enginesupport import cli
 
+from kampanj.engine.runs import MemberState, RunKind, create_run
 from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.registry import load_field_registry, person_table
@@ -120,3 +121,35 @@ def person(database: Database, person_id: int) -> Any:
         table = person_table(load_field_registry(connection))
         statement = sa.select(table).where(table.c.id == person_id)
         return connection.execute(statement).mappings().first()
+
+
+def waiting_in_other(database: Database, *person_ids: int) -> int:
+    """A run of the world's campaign Other in which ``person_ids`` wait a day; its id."""
+    with database.begin() as connection:
+        other = connection.execute(
+            sa.select(schema.campaign.c.id).where(schema.campaign.c.name == "Other")
+        ).scalar_one()
+        run_id = create_run(connection, campaign_id=other, kind=RunKind.BATCH, now=T0, overrides={})
+        connection.execute(
+            sa.insert(schema.run_member),
+            [
+                {
+                    "run_id": run_id,
+                    "person_id": p,
+                    "entry_id": p,
+                    "chunk": 0,
+                    "state": MemberState.WAITING.value,
+                    "next_step": "s1",
+                    "wake_at": T0 + timedelta(days=1),
+                }
+                for p in person_ids
+            ],
+        )
+        connection.execute(
+            sa.insert(schema.campaign_member),
+            [
+                {"campaign_id": other, "person_id": p, "created_at": T0, "updated_at": T0}
+                for p in person_ids
+            ],
+        )
+    return run_id

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from enginesupport import cli
-from mailsupport import T0, activities, build, person, rows
+from mailsupport import T0, activities, build, person, rows, waiting_in_other
 
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import run_batch
-from kampanj.engine.runs import MemberState, RunKind, RunStatus, create_run
+from kampanj.engine.runs import RunStatus
 from kampanj.store import schema
 from kampanj.store.database import Database
 from testsupport import write
@@ -26,38 +26,6 @@ FLOW = """\
                     - if: {First Name: is Gone}
               - Interesting Moment: {type: Web, description: after}
 """
-
-
-def _other_run(database: Database, *person_ids: int) -> int:
-    """A run of another campaign where the people wait (WAIT-9: Delete Person ends it)."""
-    with database.begin() as connection:
-        other = connection.execute(
-            sa.select(schema.campaign.c.id).where(schema.campaign.c.name == "Other")
-        ).scalar_one()
-        run_id = create_run(connection, campaign_id=other, kind=RunKind.BATCH, now=T0, overrides={})
-        connection.execute(
-            sa.insert(schema.run_member),
-            [
-                {
-                    "run_id": run_id,
-                    "person_id": p,
-                    "entry_id": p,
-                    "chunk": 0,
-                    "state": MemberState.WAITING.value,
-                    "next_step": "s1",
-                    "wake_at": T0 + timedelta(days=1),
-                }
-                for p in person_ids
-            ],
-        )
-        connection.execute(
-            sa.insert(schema.campaign_member),
-            [
-                {"campaign_id": other, "person_id": p, "created_at": T0, "updated_at": T0}
-                for p in person_ids
-            ],
-        )
-    return run_id
 
 
 def _count(database: Database, table: sa.Table, person_id: int) -> int:
@@ -76,7 +44,7 @@ def test_delete_person_removes_everything_and_ends_every_flow(
     runs'); FLOW-3: later steps of this run neither touch nor count them."""
     people = [{"first_name": "Gone"}, {"first_name": "Stays"}, {"first_name": "Gone"}]
     build(database, tmp_path, FLOW, people)
-    other = _other_run(database, 1, 2)
+    other = waiting_in_other(database, 1, 2)
     result = run_batch(database, FixedClock(T0), "C", chunk_size=2).result
     assert result.status is RunStatus.COMPLETED
     s4, s5 = result.steps["s4"], result.steps["s5"]

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from mailsupport import T0, build
-from test_delete_person import _other_run
+from mailsupport import T0, build, waiting_in_other
 
 from kampanj.clock import FixedClock
 from kampanj.engine import handoff, waits
@@ -72,7 +71,7 @@ def _scans_run_member(database: Database, statement: str, parameters: Any) -> bo
 
 def test_member_lookups_use_the_partial_indexes(database: Database, tmp_path: Path) -> None:
     build(database, tmp_path, FLOW, [{"first_name": "A"}, {"first_name": "B"}])
-    _other_run(database, 1, 2)
+    waiting_in_other(database, 1, 2)
     with _statements_with_index_conditions(database) as seen:
         result = run_batch(database, FixedClock(T0), "C").result
         with database.read() as connection:
