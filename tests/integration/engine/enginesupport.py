@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from kampanj.cli.app import app
+from kampanj.engine.runs import MemberState
 from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.registry import load_field_registry, person_table
@@ -99,3 +102,31 @@ def end_state(database: Database) -> dict[str, Any]:
             )
         )
     return {"people": people, "lists": lists, "activities": log}
+
+
+def park(
+    connection: sa.Connection,
+    run_id: int,
+    person_ids: Iterable[int],
+    *,
+    next_step: str,
+    wake_at: datetime,
+    entry_offset: int = 0,
+) -> None:
+    """``person_ids`` wait in ``run_id`` (chunk 0, entry id = ``entry_offset`` + person id)
+    until ``wake_at``, then take ``next_step``: flow instances for a test to end or resume."""
+    connection.execute(
+        sa.insert(schema.run_member),
+        [
+            {
+                "run_id": run_id,
+                "person_id": p,
+                "entry_id": entry_offset + p,
+                "chunk": 0,
+                "state": MemberState.WAITING.value,
+                "next_step": next_step,
+                "wake_at": wake_at,
+            }
+            for p in person_ids
+        ],
+    )

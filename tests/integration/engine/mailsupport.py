@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from enginesupport import cli
+from enginesupport import cli, park
 
-from kampanj.engine.runs import MemberState, RunKind, create_run
+from kampanj.engine.runs import RunKind, create_run
 from kampanj.store import schema
 from kampanj.store.database import Database
 from kampanj.store.registry import load_field_registry, person_table
@@ -130,21 +130,7 @@ def waiting_in_other(database: Database, *person_ids: int) -> int:
             sa.select(schema.campaign.c.id).where(schema.campaign.c.name == "Other")
         ).scalar_one()
         run_id = create_run(connection, campaign_id=other, kind=RunKind.BATCH, now=T0, overrides={})
-        connection.execute(
-            sa.insert(schema.run_member),
-            [
-                {
-                    "run_id": run_id,
-                    "person_id": p,
-                    "entry_id": p,
-                    "chunk": 0,
-                    "state": MemberState.WAITING.value,
-                    "next_step": "s1",
-                    "wake_at": T0 + timedelta(days=1),
-                }
-                for p in person_ids
-            ],
-        )
+        park(connection, run_id, person_ids, next_step="s1", wake_at=T0 + timedelta(days=1))
         connection.execute(
             sa.insert(schema.campaign_member),
             [

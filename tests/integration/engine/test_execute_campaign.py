@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from enginesupport import build
+from enginesupport import build, park
 from executesupport import (
     PEOPLE,
     activities,
@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from kampanj.cli.app import app
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import run_batch
-from kampanj.engine.runs import MemberState, RunKind, RunStatus, create_run, set_status
+from kampanj.engine.runs import RunKind, RunStatus, create_run, set_status
 from kampanj.smartlist.evaluation import load_smart_list, member_ids
 from kampanj.store import schema
 from kampanj.store.database import Database
@@ -243,21 +243,7 @@ def _waiting_instances(database: Database, campaign_id: int, person_ids: list[in
             connection, campaign_id=campaign_id, kind=RunKind.BATCH, now=T0, overrides={}
         )
         set_status(connection, run_id, RunStatus.RUNNING, T0)
-        connection.execute(
-            sa.insert(schema.run_member),
-            [
-                {
-                    "run_id": run_id,
-                    "person_id": p,
-                    "entry_id": p,
-                    "chunk": 0,
-                    "state": MemberState.WAITING.value,
-                    "next_step": "s2",
-                    "wake_at": T0,
-                }
-                for p in person_ids
-            ],
-        )
+        park(connection, run_id, person_ids, next_step="s2", wake_at=T0)
     return run_id
 
 

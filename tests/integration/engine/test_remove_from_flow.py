@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from enginesupport import build
+from enginesupport import build, park
 from executesupport import PEOPLE, activities, world
 
 from kampanj.clock import FixedClock
 from kampanj.engine.batch import resume_run, run_batch
-from kampanj.engine.runs import MemberState
 from kampanj.store import schema
 from kampanj.store.database import Database
 
@@ -51,20 +50,14 @@ def test_remove_from_flow_this_ends_the_persons_other_entries_of_the_run(
     build(database.url, tmp_path, SWEEP, PEOPLE)
     run_id = run_batch(database, FixedClock(T0), "Sweep", execute_now=False).result.run_id
     with database.begin() as connection:
-        connection.execute(
-            sa.insert(schema.run_member),
-            [
-                {
-                    "run_id": run_id,
-                    "person_id": p,
-                    "entry_id": SECOND_ENTRY + p,
-                    "chunk": 0,
-                    "state": MemberState.WAITING.value,
-                    "next_step": "s2",
-                    "wake_at": T0 + timedelta(days=1),
-                }
-                for p in (1, 3)  # Lead Score 10 and 12: only person 3 is removed
-            ],
+        # Lead Score 10 and 12: only person 3 is removed.
+        park(
+            connection,
+            run_id,
+            (1, 3),
+            next_step="s2",
+            wake_at=T0 + timedelta(days=1),
+            entry_offset=SECOND_ENTRY,
         )
 
     resume_run(database, FixedClock(T0), run_id)
